@@ -211,14 +211,14 @@ def check_user_change(actor, target, new_role=None, new_active=None):
     """Refuse any user change that would escalate rights or lock every admin out."""
     if not can_manage_users(actor):
         raise Forbidden("users")
-    demoting = target is not None and target.role == ADMIN and (
-        (new_role is not None and new_role != ADMIN) or new_active is False
+    demoting = (
+        target is not None
+        and target.role == ADMIN
+        and ((new_role is not None and new_role != ADMIN) or new_active is False)
     )
     if demoting:
         others = (
-            User.select()
-            .where((User.role == ADMIN) & User.active & (User.id != target.id))
-            .count()
+            User.select().where((User.role == ADMIN) & User.active & (User.id != target.id)).count()
         )
         if not others:
             raise Forbidden("the last active admin cannot be demoted or deactivated")

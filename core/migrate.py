@@ -6,8 +6,8 @@ refuses to start while any row is ``running`` (a half-applied migration) or whil
 knows migrations the database has not had.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from peewee import CharField, DateTimeField, IntegerField, MySQLDatabase
 

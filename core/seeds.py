@@ -53,17 +53,23 @@ ACTION_TYPES = [
 ]
 
 SOURCES = ["Website", "Referral", "Cold call", "Trade show", "Advertisement", "Partner"]
-LOSS_REASONS = ["Price too high", "Chose a competitor", "No budget", "No decision", "Timing"]
+LOSS_REASONS = [
+    "Price too high",
+    "Chose a competitor",
+    "No budget",
+    "No decision",
+    "Timing",
+]
 UNQUALIFIED_REASONS = ["Not a fit", "No need", "Could not reach", "Duplicate"]
 
 
 def create_pipeline(name, stages=DEFAULT_STAGES, is_default=False, position=0):
     pipeline = Pipeline.create(name=name, is_default=is_default, position=position)
-    for position, (stage, category, likelihood) in enumerate(stages):
+    for index, (stage, category, likelihood) in enumerate(stages):
         Stage.create(
             pipeline=pipeline,
             name=stage,
-            position=position,
+            position=index,
             category=category,
             likelihood=likelihood,
         )

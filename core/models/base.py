@@ -11,7 +11,7 @@ from accord.core.db import database
 
 def utcnow():
     # Naive UTC everywhere in the database; converted to the user's zone on display.
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 class JSONField(TextField):

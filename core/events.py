@@ -1,0 +1,57 @@
+"""Domain events: written into the outbox inside the change's transaction."""
+
+from dataclasses import dataclass, field
+
+from accord.core.db import after_commit
+from accord.core.models import OutboxEvent, utcnow
+
+# Set by the runtime: called with the new outbox ids once their transaction commits.
+_dispatcher = None
+
+
+def set_dispatcher(dispatch):
+    global _dispatcher
+    _dispatcher = dispatch
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    type: str
+    entity_kind: str
+    record_id: int | None
+    actor_id: int | None
+    payload: dict = field(default_factory=dict)
+    created_at: object = None
+
+    @classmethod
+    def from_row(cls, row):
+        return cls(
+            id=row.id,
+            type=row.type,
+            entity_kind=row.entity_kind,
+            record_id=row.record_id,
+            actor_id=row.actor_id,
+            payload=row.payload or {},
+            created_at=row.created_at,
+        )
+
+    def key(self, effect):
+        """An idempotency key for `effect` done because of this event."""
+        return f"event:{self.id}:{effect}"
+
+
+def emit(type, record=None, actor=None, **payload):
+    """Record an event in the outbox; call inside the write transaction of the change."""
+    row = OutboxEvent.create(
+        type=type,
+        entity_kind=getattr(record, "entity", None) or "",
+        record_id=getattr(record, "id", None),
+        actor_id=getattr(actor, "id", None),
+        payload=payload,
+        created_at=utcnow(),
+    )
+    if _dispatcher is not None:
+        dispatch = _dispatcher
+        after_commit(lambda: dispatch([row.id]))
+    return row

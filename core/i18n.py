@@ -1,0 +1,59 @@
+"""Translation markers and locale-aware formatting usable without Flask.
+
+The back office installs Flask-Babel's gettext as the translator; elsewhere (CLI, jobs)
+strings stay in English. Strings are marked now so catalogs can come later.
+"""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.support import LazyProxy
+
+_translator = None
+
+
+def set_translator(gettext):
+    global _translator
+    _translator = gettext
+
+
+def gettext(message, **variables):
+    text = _translator(message) if _translator else message
+    return text % variables if variables else text
+
+
+def lazy_gettext(message, **variables):
+    return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+def to_local(value, timezone="UTC"):
+    """Naive UTC from the database -> aware datetime in the user's zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone or "UTC"))
+
+
+def format_datetime(value, locale="en", timezone="UTC", format="medium"):
+    if value is None:
+        return ""
+    return babel_dates.format_datetime(to_local(value, timezone), format=format, locale=locale)
+
+
+def format_date(value, locale="en", format="medium"):
+    if value is None:
+        return ""
+    return babel_dates.format_date(value, format=format, locale=locale)
+
+
+def format_money(amount, currency="EUR", locale="en"):
+    if amount is None:
+        return ""
+    return babel_numbers.format_currency(amount, currency or "EUR", locale=locale)
+
+
+def format_number(value, locale="en"):
+    if value is None:
+        return ""
+    return babel_numbers.format_decimal(value, locale=locale)

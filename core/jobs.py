@@ -1,0 +1,60 @@
+"""huey: SqliteHuey in ACCORD_HOME by default, RedisHuey with ACCORD_REDIS_URL."""
+
+import logging
+import threading
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+from accord.core import outbox
+
+log = logging.getLogger(__name__)
+
+
+def make_huey(config):
+    common = {"name": "accord", "store_intermediate_errors": False, "results": False}
+    if config.redis_url:
+        huey = RedisHuey(url=config.redis_url, **common)
+    else:
+        config.ensure_home()
+        huey = SqliteHuey(filename=str(config.home / "jobs.db"), **common)
+    huey.immediate = config.jobs_immediate
+    return huey
+
+
+def register_core_tasks(huey, runtime):
+    """The outbox tasks; returned so the runtime can enqueue them."""
+
+    @huey.task(name="accord.deliver_events")
+    def deliver_events(ids):
+        for event_id in ids:
+            outbox.process(runtime, event_id)
+
+    @huey.periodic_task(crontab(minute="*"), name="accord.sweep_outbox")
+    def sweep_outbox():
+        sweep(runtime)
+
+    return {"deliver_events": deliver_events, "sweep_outbox": sweep_outbox}
+
+
+def sweep(runtime):
+    """Hand out rows whose lease expired or whose enqueue was lost."""
+    ids = outbox.due_ids()
+    if ids:
+        log.info("outbox sweep: re-enqueueing %d event(s)", len(ids))
+        runtime.dispatch(ids)
+    return ids
+
+
+def start_sweeper(runtime, interval, stop):
+    """A worker thread sweeping every `interval` seconds (finer than huey's minute)."""
+
+    def loop():
+        while not stop.wait(interval):
+            try:
+                sweep(runtime)
+            except Exception:
+                log.exception("outbox sweep failed")
+
+    thread = threading.Thread(target=loop, name="accord-outbox-sweeper", daemon=True)
+    thread.start()
+    return thread
