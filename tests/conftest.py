@@ -1,0 +1,108 @@
+"""Shared fixtures: one migrated test database per run, cleaned before each test.
+
+SQLite by default; PostgreSQL when ACCORD_TEST_DATABASE_URL is set (CI sets it).
+"""
+
+import os
+import re
+
+import pytest
+
+from accord.core import runtime as core_runtime
+from accord.core.config import Config
+from accord.core.db import database
+from accord.core.migrate import SchemaVersion
+from accord.core.seeds import seed_defaults
+
+TEST_PLUGINS = ()  # (name, plugin) pairs registered in every test runtime
+
+
+def pytest_report_header(config):
+    return f"accord test database: {os.environ.get('ACCORD_TEST_DATABASE_URL') or 'sqlite (temporary file)'}"
+
+
+@pytest.fixture(scope="session")
+def test_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("accord-home")
+
+
+@pytest.fixture(scope="session")
+def test_config(test_home):
+    url = os.environ.get("ACCORD_TEST_DATABASE_URL") or f"sqlite:///{test_home / 'test.db'}"
+    return Config.from_env(
+        {"ACCORD_HOME": str(test_home), "ACCORD_SECRET_KEY": "test-secret-key"},
+        database_url=url,
+        jobs_immediate=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def session_runtime(test_config):
+    rt = core_runtime.build(test_config, extra_plugins=TEST_PLUGINS)
+    with rt.db.connection_context():
+        rt.migrate(log=lambda *_: None)
+    return rt
+
+
+def clean_database(db):
+    tables = [t for t in db.get_tables() if t != SchemaVersion._meta.table_name]
+    if not tables:
+        return
+    if db.__class__.__name__.startswith("Postgres"):
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        db.execute_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    else:
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+        try:
+            with db.atomic():
+                for table in tables:
+                    if not re.fullmatch(r"[a-z0-9_]+", table):
+                        continue
+                    db.execute_sql(f'DELETE FROM "{table}"')
+                if "sqlite_sequence" in {
+                    r[0]
+                    for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")
+                }:
+                    db.execute_sql("DELETE FROM sqlite_sequence")
+        finally:
+            db.execute_sql("PRAGMA foreign_keys = ON")
+
+
+@pytest.fixture
+def rt(session_runtime):
+    """The runtime with an empty, freshly seeded database (defaults only)."""
+    database.initialize(session_runtime.db)
+    session_runtime.activate()
+    database.connect(reuse_if_open=True)
+    clean_database(session_runtime.db)
+    seed_defaults()
+    yield session_runtime
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture(scope="session")
+def session_app(session_runtime):
+    from accord.admin.app import create_app
+
+    app = create_app(session_runtime.config, runtime=session_runtime)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def app(session_app, rt):
+    return session_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(rt):
+    """SECURITY-CHECKS "world W": users and one record per entity and owner."""
+    from tests.world import build_world
+
+    return build_world()
