@@ -62,7 +62,7 @@ def create_app(config=None, runtime=None, extra_plugins=(), migrate=False):
     def root():
         return redirect(url_for("admin.index"))
 
-    root.access_policy = "public"
+    root.access_policy = "public"  # redirects only
     return app
 
 
