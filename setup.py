@@ -35,6 +35,7 @@ setup(
     extras_require={
         "postgres": ["psycopg2-binary>=2.9"],
         "redis": ["redis>=5"],
+        "scale": ["psycopg2-binary>=2.9", "redis>=5", "gunicorn>=22"],
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.3",

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn and other servers: `gunicorn 'accord.admin.wsgi:app'`."""
+
+from accord.admin.app import create_app
+
+app = create_app()
