@@ -63,6 +63,14 @@ def create_app(config=None, runtime=None, extra_plugins=(), migrate=False):
         return redirect(url_for("admin.index"))
 
     root.access_policy = "public"  # redirects only
+
+    @app.get("/favicon.ico")
+    def favicon():
+        response = app.send_static_file("accord/favicon.svg")
+        response.mimetype = "image/svg+xml"
+        return response
+
+    favicon.access_policy = "public"
     return app
 
 

@@ -11,7 +11,9 @@ log = logging.getLogger(__name__)
 
 
 def make_huey(config):
-    common = {"name": "accord", "store_intermediate_errors": False, "results": False}
+    # A distinct name lets two instances (or parallel test runs) share one Redis.
+    name = config.extra.get("jobs_name") or "accord"
+    common = {"name": name, "store_intermediate_errors": False, "results": False}
     if config.redis_url:
         huey = RedisHuey(url=config.redis_url, **common)
     else:

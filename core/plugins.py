@@ -67,13 +67,26 @@ def make_plugin_manager(config, extra_plugins=()):
                 plugin = ep.load()
             except Exception as exc:
                 raise PluginError(f"plugin {name!r} failed to load: {exc}") from exc
-            pm.register(plugin, name=name)
+            _register(pm, plugin, name)
         for name, plugin in extra_plugins:
-            pm.register(plugin, name=name)
+            _register(pm, plugin, name)
 
     # A misspelt hook implementation fails here instead of silently never running.
-    pm.check_pending()
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        # pluggy names the plugin object; name it as ACCORD_PLUGINS does.
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"plugin {name!r}: {exc}") from exc
     return pm
+
+
+def _register(pm, plugin, name):
+    """Register one plugin; a hook with wrong arguments fails as a PluginError naming it."""
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(f"plugin {name!r} cannot be registered: {exc}") from exc
 
 
 def describe(pm):

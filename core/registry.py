@@ -29,8 +29,11 @@ def build(pm, hook_name, kind):
     """Call each implementation of `hook_name` on its own so a duplicate names its plugin."""
     registry = Registry(kind)
     caller = getattr(pm.hook, hook_name)
-    # pluggy calls implementations last-registered first; register in load order instead.
-    for impl in reversed(caller.get_hookimpls()):
+    # get_hookimpls() is in registration (load) order: the earlier plugin is named first.
+    # Hook wrappers wrap a whole hook call, which this is not: they are skipped.
+    for impl in caller.get_hookimpls():
+        if impl.wrapper or impl.hookwrapper:
+            continue
         origin = pm.get_name(impl.plugin) or repr(impl.plugin)
         for item in impl.function() or ():
             registry.add(item, origin)

@@ -80,6 +80,12 @@ def watch_errors(page):
             else None
         ),
     )
+    page.on(
+        "response",
+        lambda res: problems.append(f"{res.status} {res.url}")
+        if res.status >= 400 and res.request.resource_type != "document"
+        else None,
+    )
     return problems
 
 

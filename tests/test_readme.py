@@ -102,5 +102,6 @@ def test_run_it_from_a_clean_clone_in_a_fresh_virtualenv(tmp_path):
         # A populated CRM: the demo's people are listed.
         assert contacts.count("/admin/contact/details/") >= 10
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(20)
+        if proc.poll() is None:
+            os.killpg(proc.pid, 15)
+            proc.wait(20)

@@ -1,8 +1,38 @@
-"""The Flask-Admin back office (replaced by the back-office work)."""
+"""The Flask-Admin back office: every view, with its declared access policy."""
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from accord.admin.views.audit import audit_views
+from accord.admin.views.base import AccessModelView
+from accord.admin.views.documents import document_view
+from accord.admin.views.home import HomeView
+from accord.admin.views.records import record_views
+from accord.admin.views.settings import settings_views
+from accord.admin.views.trash import trash_view
+from accord.admin.views.users import user_views
+
+SETTINGS = _l("Settings")
+
+__all__ = ["AccessModelView", "init_back_office"]
 
 
 def init_back_office(app, rt):
-    return Admin(app, name="Accord", url="/admin", theme=Bootstrap4Theme(swatch="default"))
+    from accord.admin.app import csp_nonce
+
+    admin = Admin(
+        app,
+        name="Accord",
+        url="/admin",
+        # The default swatch is fully offline: no CDN, no web fonts (STACK-NOTES).
+        theme=Bootstrap4Theme(swatch="default"),
+        index_view=HomeView(),
+        csp_nonce_generator=csp_nonce,
+    )
+    admin.add_views(*record_views(), document_view())
+    admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
+    admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
+    for views in rt.pm.hook.accord_admin_views(app=app):
+        admin.add_views(*(views or ()))
+    return admin

@@ -33,11 +33,12 @@ LANGUAGES = {
             "Software", "Motors", "Textiles", "Furniture", "Trading", "Analytics",
             "Marketing", "Accountants", "Dental Care", "Plumbing", "Properties", "Catering",
         ],
-        "company_suffixes": ["Ltd", "Ltd", "LLC", "Inc.", "PLC", "& Co.", "Group"],
+        "company_suffixes": ["Ltd", "Ltd", "LLC", "Inc.", "PLC", "Group"],
         "company_patterns": [
             "{last} {word} {suffix}",
             "{city} {word} {suffix}",
             "{last} & {last2} {suffix}",
+            "{last} & Sons {suffix}",
         ],
         "streets": [
             "High Street", "Station Road", "Main Street", "Church Lane", "Victoria Road",
@@ -257,7 +258,7 @@ LANGUAGES = {
         "company_suffixes": ["Ltd", "Limited", "Co. Ltd", "Ltd"],
         "company_patterns": [
             "{last} {word} {suffix}",
-            "{word} {city} {suffix}",
+            "{city} {word} {suffix}",
             "{last} & {last2} {suffix}",
         ],
         "streets": [

@@ -20,6 +20,7 @@ from accord.core.models import (
     Lead,
     Pipeline,
     Stage,
+    Status,
     Task,
     TrashableRecord,
     User,
@@ -152,6 +153,14 @@ def _derive_lead(record, changed, is_new):
     record.name = _derive_person_name(record) or (record.organization_name or "").strip()
     if not record.name:
         raise ValidationError({"last_name": _("A lead needs a name or an organization.")})
+    if is_new and record.status_id is None:
+        # A new lead starts in the first lead status ("New" in the seeds).
+        record.status = (
+            Status.select()
+            .where(Status.entity_kind == "lead")
+            .order_by(Status.position, Status.id)
+            .first()
+        )
 
 
 def default_stage(pipeline=None):

@@ -1,0 +1,1 @@
+"""The `accord` commands, one module per group; `accord.admin.cli` assembles them."""

@@ -1,0 +1,654 @@
+"""AccessModelView: the one base of every back-office model view.
+
+Flask-Admin scopes only the list through `get_query` (STACK-NOTES): this base scopes
+every surface — list, details/edit/delete by id, bulk actions, inline ajax update,
+export and ajax lookups — through accord.core.access, and writes only through
+accord.core.services. It also carries the fixes STACK-NOTES lists for Flask-Admin 2.2.1
+with peewee, and refuses list parameters outside an allowlist (SECURITY C15).
+"""
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, get_flashed_messages, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.peewee import ModelView
+from flask_admin.contrib.peewee.form import CustomModelConverter
+from flask_admin.model import typefmt
+from flask_admin.model.base import ViewArgs
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from peewee import AutoField, ForeignKeyField, Model
+from wtfpeewee.fields import SelectQueryField
+
+from accord.admin.views import formatters
+from accord.admin.views.gate import GateMixin, current_user
+from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
+from accord.core import access
+from accord.core.db import write
+from accord.core.services import Forbidden, NotFound, ValidationError, records
+
+MAX_PAGE_SIZE = 100
+MAX_OFFSET = 1_000_000  # deeper pages are refused, not run (DESIGN §9: deep OFFSET)
+MAX_TEXT = 200
+MAX_FILTERS = 20
+MAX_BULK = 500
+MAX_LOOKUP = 50
+LIST_ARGS = ("page", "page_size", "sort", "desc", "search")
+_FILTER_ARG = re.compile(r"flt(\d{1,3})_(\w{1,60})")
+_DIGITS = re.compile(r"\d{1,12}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def bad_request():
+    abort(400)
+
+
+def clean_text(value, limit=MAX_TEXT):
+    """User text bound for a query: bounded, without NUL or control characters (which
+    PostgreSQL refuses with an error, and no one types)."""
+    if value is None:
+        return None
+    if len(value) > limit or _CONTROL.search(value):
+        bad_request()
+    return value
+
+
+def _int_arg(name, high):
+    values = request.args.getlist(name)
+    if not values or values == [""]:
+        return None
+    if len(values) > 1 or not _DIGITS.fullmatch(values[0]):
+        bad_request()
+    number = int(values[0])
+    if number > high:
+        bad_request()
+    return number
+
+
+def _in_range(value):
+    """A filter value the database can compare without overflowing."""
+    if isinstance(value, (list, tuple)):
+        return all(_in_range(v) for v in value)
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**31) < value < 2**31
+    if isinstance(value, float):
+        return value == value and abs(value) < 1e15
+    return True
+
+
+def prefetch(rows, names):
+    """Load the records behind foreign keys `names` for `rows` in one query per key."""
+    if not rows:
+        return
+    fields = type(rows[0])._meta.fields
+    for name in names:
+        field = fields.get(name)
+        if not isinstance(field, ForeignKeyField):
+            continue
+        ids = {row.__data__.get(name) for row in rows} - {None}
+        if not ids:
+            continue
+        target = field.rel_model
+        found = {obj.id: obj for obj in target.select().where(target.id.in_(sorted(ids)))}
+        for row in rows:
+            obj = found.get(row.__data__.get(name))
+            if obj is not None:
+                row.__rel__[name] = obj
+
+
+def _user_zone():
+    user = current_user()
+    try:
+        return ZoneInfo(getattr(user, "timezone", None) or "UTC")
+    except Exception:
+        return dt.UTC
+
+
+def to_utc(value):
+    """A naive datetime typed in the user's zone -> naive UTC, as stored."""
+    aware = value.replace(tzinfo=_user_zone())
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def to_local(value):
+    return value.replace(tzinfo=dt.UTC).astimezone(_user_zone()).replace(tzinfo=None)
+
+
+class AccordModelConverter(CustomModelConverter):
+    """Form fields for our models.
+
+    - AutoField gets Flask-Admin's validator-less pk handler (upstream #1718: inline
+      rows failed silently because the hidden id was required);
+    - ajax foreign keys use the scoped select (posted ids must come from the loader);
+    - plain foreign keys may be narrowed by the view's `form_fk_queries`.
+    """
+
+    def __init__(self, view, additional=None):
+        super().__init__(view, additional)
+        self.converters[AutoField] = self.handle_pk
+
+    def handle_foreign_key(self, model, field, **kwargs):
+        loader = getattr(self.view, "_form_ajax_refs", {}).get(field.name)
+        if loader:
+            if field.null:
+                kwargs["allow_blank"] = True
+            return field.name, ScopedAjaxSelectField(loader, **kwargs)
+        query = (getattr(self.view, "form_fk_queries", None) or {}).get(field.name)
+        if query is not None:
+            if field.null:
+                kwargs["allow_blank"] = True
+            label = (getattr(self.view, "form_fk_labels", None) or {}).get(field.name)
+            if label is not None:
+                kwargs["get_label"] = label
+            return field.name, QuerySelect(query=query, **kwargs)
+        return super().handle_foreign_key(model, field, **kwargs)
+
+
+class QuerySelect(SelectQueryField):
+    """A select over a narrowed query (statuses of one entity, stages by pipeline)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Flask-Admin's inline-edit widget picks its editor by this name.
+        self.type = "ModelSelectField"
+
+
+def _type_formatters():
+    mine = formatters.type_formatters()
+    base = {k: v for k, v in typefmt.BASE_FORMATTERS.items() if k not in mine}
+    return {**mine, **base}
+
+
+class AccessModelView(GateMixin, ModelView):
+    """Base of every model view. Records views keep access_policy "records"."""
+
+    access_policy = "records"
+    model_form_converter = AccordModelConverter
+
+    page_size = 25
+    page_size_options = (10, 25, 50, 100)
+    can_set_page_size = True
+    can_view_details = True
+    export_types = ["csv"]
+    export_max_rows = 10_000
+    column_display_pk = False
+    column_formatters_export = {}  # plain values (never the list's HTML) in exports
+    column_type_formatters = _type_formatters()
+    column_type_formatters_detail = _type_formatters()
+    details_template = "accord/details.html"
+
+    # Trusted fields a view adds on create (e.g. is_organization for companies).
+    create_defaults = {}
+    # Foreign keys shown as a select over a narrowed query: {"status": query}.
+    form_fk_queries = {}
+    form_fk_labels = {}
+    # Extra foreign keys to load in one query per page (besides the listed ones).
+    list_prefetch = ()
+    search_label = None
+
+    # Rights ----------------------------------------------------------------------
+
+    def _right(self, action_name):
+        from flask import has_request_context
+
+        if not has_request_context():
+            return True  # start-up scaffolding builds every form and action
+        user = current_user()
+        return user is not None and access.can(user, action_name)
+
+    @property
+    def can_create(self):
+        return self._right("create")
+
+    @property
+    def can_edit(self):
+        return self._right("edit")
+
+    @property
+    def can_delete(self):
+        return self._right("delete")
+
+    @property
+    def can_export(self):
+        return self._right("export")
+
+    def may(self, action_name, record):
+        """May the current user do `action_name` to this record?"""
+        return access.can(current_user(), action_name, record)
+
+    # Reads -------------------------------------------------------------------------
+
+    def base_query(self):
+        return self.model.select()
+
+    def get_query(self):
+        return access.visible(self.base_query(), current_user(), self.model)
+
+    def get_one(self, id):
+        """The record if the user may see it; anything else is a plain 404 (no flash,
+        no redirect, nothing that tells a hidden record from a missing one)."""
+        pk = parse_id(id)
+        if pk is None:
+            abort(404)
+        record = self.get_query().where(self.model.id == pk).first()
+        if record is None:
+            abort(404)
+        return record
+
+    def scaffold_list_columns(self):
+        # column_display_pk is ignored for AutoField upstream (#1841): test primary_key.
+        return [
+            name
+            for name, field in self._get_model_fields()
+            if self.column_display_pk or not field.primary_key
+        ]
+
+    def scaffold_sortable_columns(self):
+        return {
+            name: field
+            for name, field in self._get_model_fields()
+            if (self.column_display_pk or not field.primary_key)
+            and not isinstance(field, ForeignKeyField)
+        }
+
+    def search_placeholder(self):
+        # Upstream renders "None" when no placeholder is set.
+        return str(self.search_label or _l("Search"))
+
+    def get_safe_page_size(self, page_size):
+        if page_size and 0 < page_size <= MAX_PAGE_SIZE:
+            return page_size
+        return self.page_size
+
+    def _order_by(self, query, joins, order):
+        query, joins = super()._order_by(query, joins, order)
+        # A unique tiebreaker keeps pages stable when sort values repeat.
+        return query.order_by_extend(self.model.id.desc()), joins
+
+    def get_list(
+        self,
+        page,
+        sort_column,
+        sort_desc,
+        search,
+        filters,
+        execute=True,
+        page_size=None,
+    ):
+        if sort_column is not None and sort_column not in self._sortable_columns:
+            bad_request()  # upstream: KeyError -> 500
+        count, query = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
+        )
+        if sort_column is None and not self._get_default_order():
+            query = query.order_by(self.model.id.desc())
+        if not execute:
+            return count, query
+        rows = list(query)
+        names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
+        prefetch(rows, names)
+        return count, rows
+
+    # List parameters: an allowlist (SECURITY C15) -------------------------------------
+
+    def _get_list_extra_args(self):
+        for key in request.args:
+            if key in LIST_ARGS:
+                continue
+            match = _FILTER_ARG.fullmatch(key)
+            if match and self._filter_args and match.group(2) in self._filter_args:
+                continue
+            bad_request()
+        page = _int_arg("page", MAX_OFFSET) or 0
+        page_size = _int_arg("page_size", 10**9)
+        if page_size:
+            page_size = min(page_size, MAX_PAGE_SIZE)
+        if page * (page_size or self.page_size) > MAX_OFFSET:
+            bad_request()
+        sort = _int_arg("sort", len(self._list_columns) - 1) if self._list_columns else None
+        if sort is not None and self._list_columns[sort][0] not in self._sortable_columns:
+            bad_request()
+        desc_values = request.args.getlist("desc")
+        if len(desc_values) > 1 or (desc_values and desc_values[0] not in ("", "0", "1")):
+            bad_request()
+        searches = request.args.getlist("search")
+        if len(searches) > 1:
+            bad_request()
+        search = clean_text(searches[0]) if searches else None
+        if search and not self._search_supported:
+            bad_request()
+        return ViewArgs(
+            page=page,
+            page_size=page_size or 0,
+            sort=sort,
+            sort_desc=1 if desc_values == ["1"] else None,
+            search=search or None,
+            filters=self._get_list_filter_args(),
+            extra_args={},
+        )
+
+    def _get_list_filter_args(self):
+        found = []
+        for key in request.args:
+            match = _FILTER_ARG.fullmatch(key)
+            if not match:
+                continue
+            if not self._filter_args or match.group(2) not in self._filter_args:
+                bad_request()
+            values = request.args.getlist(key)
+            if len(values) != 1:
+                bad_request()
+            value = clean_text(values[0])
+            index, flt = self._filter_args[match.group(2)]
+            if not flt.validate(value):
+                bad_request()
+            if not _in_range(flt.clean(value)):
+                bad_request()
+            found.append((int(match.group(1)), (index, str(flt.name), value)))
+        if len(found) > MAX_FILTERS:
+            bad_request()
+        if not self._filters:
+            return None
+        return [item for _pos, item in sorted(found, key=lambda pair: pair[0])]
+
+    def _get_filter_groups(self):
+        # Upstream caches filter options at start-up; ours (users, statuses …) change.
+        if not self._filters:
+            return None
+        groups = {}
+        for index, flt in enumerate(self._filters):
+            options = flt.get_options(self)
+            groups.setdefault(str(flt.name), []).append(
+                {
+                    "index": index,
+                    "arg": self.get_filter_arg(index, flt),
+                    "operation": str(flt.operation()),
+                    "options": [(k, str(v)) for k, v in options] if options else None,
+                    "type": flt.data_type,
+                }
+            )
+        return groups
+
+    # Forms ------------------------------------------------------------------------
+
+    def scaffold_form(self):
+        # Fields show in form_columns order (upstream peewee uses the model's order).
+        if self.form_rules is None and self.form_columns:
+            self.form_rules = [*self.form_columns, *(self.form_extra_fields or {})]
+        # Form labels follow column_labels (translated), unless form_args names one.
+        args = {name: dict(opts) for name, opts in (self.form_args or {}).items()}
+        for name, label in (self.column_labels or {}).items():
+            args.setdefault(name, {}).setdefault("label", label)
+        self.form_args = args
+        return super().scaffold_form()
+
+    def validate_form(self, form):
+        valid = super().validate_form(form)
+        # Lazy (translated) messages are not `str`: Flask-Admin's templates drop them.
+        for field in form:
+            if isinstance(field.errors, list):
+                field.errors = [
+                    e if isinstance(e, (str, list, dict)) else str(e) for e in field.errors
+                ]
+        return valid
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET" and "owner" in form and form.owner.data is None:
+            form.owner.data = current_user()  # a new record is yours unless you pick
+        return form
+
+    def edit_form(self, obj=None):
+        if obj is not None and not self.may("edit", obj):
+            abort(403)
+        form = super().edit_form(obj)
+        if request.method == "GET":
+            for field in form:
+                if isinstance(field.data, dt.datetime):
+                    field.data = to_local(field.data)
+        return form
+
+    def form_values(self, form, record=None):
+        """The model fields the user set (create) or changed (update), as stored values.
+        The owner is returned apart: the services check it against assign rights."""
+        fields = self.model._meta.fields
+        data, owner = {}, {}
+        for field in form:
+            name = field.name
+            if name not in fields or name == "id":
+                continue  # csrf_token, list_form_pk and the view's own extra fields
+            value = field.data
+            if isinstance(value, Model):
+                value = value.id
+            elif isinstance(value, dt.datetime):
+                value = to_utc(value)
+            if record is not None and value == record.__data__.get(name):
+                continue
+            if name == "owner":
+                owner = {"owner": value}
+                continue
+            data[name] = value
+        unassigned = record is None and owner.get("owner", "unset") is None
+        if unassigned and not access.can_assign(current_user(), None):
+            owner = {}  # left empty by someone who may not unassign: it is their own
+        return data, owner
+
+    def show_errors(self, form, errors):
+        """Service errors beside the fields they concern; the rest as a message."""
+        placed = False
+        for key, message in errors.items():
+            if form is not None and key and key in form:
+                form[key].errors = [*form[key].errors, message]
+                placed = True
+            else:
+                flash(message, "error")
+        if placed:
+            flash(gettext("Please correct the highlighted fields."), "error")
+
+    def run_service(self, form, call):
+        """Run a service call; ValidationError -> form errors (None), Forbidden -> 403
+        (or an owner-field error), NotFound -> 404."""
+        try:
+            return call()
+        except ValidationError as exc:
+            self.show_errors(form, exc.errors)
+            return None
+        except Forbidden as exc:
+            if str(exc) == "owner" and form is not None and "owner" in form:
+                self.show_errors(
+                    form, {"owner": gettext("You cannot assign this record to that user.")}
+                )
+                return None
+            abort(403)
+        except NotFound:
+            abort(404)
+
+    # Writes, through the services -------------------------------------------------
+
+    def create_record(self, user, data, owner, form):
+        return records.create(user, self.model, {**data, **self.create_defaults}, **owner)
+
+    def update_record(self, user, record, data, owner, form):
+        return records.update(user, record, data, **owner)
+
+    def delete_record(self, user, record):
+        return records.delete(user, record)
+
+    def create_model(self, form):
+        user = current_user()
+        data, owner = self.form_values(form)
+        record = self.run_service(form, lambda: self.create_record(user, data, owner, form))
+        return record or False
+
+    def update_model(self, form, model):
+        if not self.may("edit", model):
+            abort(403)
+        user = current_user()
+        data, owner = self.form_values(form, model)
+        done = self.run_service(form, lambda: self.update_record(user, model, data, owner, form))
+        return done is not None
+
+    def delete_model(self, model):
+        if not self.may("delete", model):
+            abort(403)
+        done = self.run_service(None, lambda: self.delete_record(current_user(), model))
+        return done is not None
+
+    def delete_many(self, user, rows):
+        with write():
+            for row in rows:
+                self.delete_record(user, row)
+
+    @action(
+        "delete",
+        _l("Delete"),
+        _l("Are you sure you want to delete the selected records?"),
+    )
+    def action_delete(self, ids):
+        if len(ids) > MAX_BULK:
+            bad_request()
+        rows = [self.get_one(i) for i in ids]  # a hidden id: 404, nothing deleted
+        if any(not self.may("delete", row) for row in rows):
+            abort(403)  # all or nothing
+        if self.run_service(None, lambda: self.delete_many(current_user(), rows) or True):
+            flash(
+                ngettext(
+                    "Record was successfully deleted.",
+                    "%(num)s records were successfully deleted.",
+                    len(rows),
+                ),
+                "success",
+            )
+
+    def handle_action(self, return_view=None):
+        form = self.action_form()
+        if self.validate_form(form):
+            name = form.action.data
+            if name not in self._actions_data:
+                bad_request()
+            if not self.is_action_allowed(name):
+                abort(403)
+        return super().handle_action(return_view)
+
+    # Upstream answers a refused create/edit/delete with a redirect; we say 403.
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not self.can_create:
+            abort(403)
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if not self.can_edit:
+            abort(403)
+        return super().edit_view()
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if not self.can_delete:
+            abort(403)
+        return super().delete_view()
+
+    # Surfaces upstream leaves unscoped --------------------------------------------
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if export_type not in self.export_types:
+            abort(404)
+        if not self.can_export:
+            abort(403)
+        return self._export_csv(None)
+
+    def get_export_value(self, model, name):
+        field = self.model._meta.fields.get(name)
+        if isinstance(field, ForeignKeyField) and name not in self.column_formatters_export:
+            target = formatters.related(model, name)
+            value = "" if target is None else getattr(target, "name", None) or str(target)
+        else:
+            value = super().get_export_value(model, name)
+        if isinstance(value, Markup):
+            value = value.striptags()
+        return formatters.csv_safe(value)
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        loader = self._form_ajax_refs.get(request.args.get("name") or "")
+        if loader is None:
+            abort(404)
+        query = clean_text(request.args.get("query") or "")
+        offset = _int_arg("offset", 10_000) or 0
+        limit = _int_arg("limit", MAX_LOOKUP) or 10
+        rows = loader.get_list(query, offset, limit)
+        from flask import jsonify
+
+        return jsonify([loader.format(row) for row in rows])
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        if not self.column_editable_list:
+            abort(404)
+        record = self.get_one(request.form.get("list_form_pk"))
+        if not self.may("edit", record):
+            abort(403)
+        form = self.list_form()
+        for field in list(form):
+            if field.name not in request.form and field.name != "csrf_token":
+                del form[field.name]
+        if not self.validate_form(form):
+            messages = [str(e) for f in form for e in f.errors]
+            return gettext("Failed to update record. %(error)s", error=", ".join(messages)), 400
+        if self.update_model(form, record):
+            return gettext("Record was successfully saved.")
+        messages = [str(e) for f in form for e in f.errors]
+        messages += [str(m) for m in get_flashed_messages()]
+        return gettext("Failed to update record. %(error)s", error=", ".join(messages)), 400
+
+    # Datasheet actions ---------------------------------------------------------------
+
+    def details_actions(self, record):
+        """What the datasheet offers besides editing: {"claim": bool, …}."""
+        user = current_user()
+        return {
+            "claim": getattr(record, "owner_id", "x") is None and access.can_see(user, record),
+        }
+
+    def record_history(self, record):
+        from accord.core.services import activity
+
+        return list(activity.history(record, limit=20))
+
+    def record_panels(self, record):
+        from accord.admin.app import current_runtime
+
+        panels = []
+        for result in current_runtime().pm.hook.accord_record_panels(
+            record=record, user=current_user()
+        ):
+            panels.extend(result or ())
+        return [(title, Markup(html)) for title, html in panels]
+
+    @expose("/claim/", methods=("POST",))
+    def claim_view(self):
+        if "owner" not in self.model._meta.fields:
+            abort(404)  # only owned records can be claimed
+        record = self.get_one(request.args.get("id"))
+        user = current_user()
+        won = self.run_service(None, lambda: records.claim(user, record))
+        if won:
+            flash(gettext("It is yours now."), "success")
+        else:
+            flash(gettext("Someone else took it first."), "warning")
+        return redirect(self.get_url(".details_view", id=record.id))
+
+    def local_datetime(self, value):
+        return formatters.local_datetime(value)
+
+    def link(self, record, label=None):
+        return formatters.link_to(record, label)

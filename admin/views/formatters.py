@@ -1,0 +1,198 @@
+"""How values read in lists and datasheets: names for owners and links, badges, money,
+dates in the user's locale and time zone.
+
+A linked record is shown as a link only when the viewer may see it; otherwise its
+name alone (DESIGN §5). Every user-provided text is escaped.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from peewee import DoesNotExist
+
+from accord.admin.views.gate import current_user
+from accord.core import access, i18n
+from accord.core.models import Contact, utcnow
+
+# Cells a spreadsheet would run as a formula (SECURITY C14).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _locale():
+    user = current_user()
+    return getattr(user, "locale", None) or "en"
+
+
+def _timezone():
+    user = current_user()
+    return getattr(user, "timezone", None) or "UTC"
+
+
+def local_datetime(value, format="medium"):
+    try:
+        return i18n.format_datetime(value, _locale(), _timezone(), format=format)
+    except Exception:  # an unknown zone or locale in a profile must not break a page
+        return i18n.format_datetime(value, "en", "UTC", format=format)
+
+
+def local_date(value):
+    try:
+        return i18n.format_date(value, _locale())
+    except Exception:
+        return i18n.format_date(value, "en")
+
+
+def _type_datetime(view, value, name):
+    return local_datetime(value)
+
+
+def _type_date(view, value, name):
+    return local_date(value)
+
+
+def _type_bool(view, value, name):
+    return _l("Yes") if value else _l("No")
+
+
+def _type_none(view, value, name):
+    return ""
+
+
+def _type_decimal(view, value, name):
+    return i18n.format_number(value, _locale())
+
+
+def type_formatters():
+    """For lists and details: datetime before date (a datetime is a date)."""
+    return {
+        type(None): _type_none,
+        bool: _type_bool,
+        dt.datetime: _type_datetime,
+        dt.date: _type_date,
+        Decimal: _type_decimal,
+    }
+
+
+def related(model, name):
+    """The record a foreign key points to, or None (never raises)."""
+    try:
+        return getattr(model, name)
+    except DoesNotExist:
+        return None
+
+
+def endpoint_of(record):
+    if isinstance(record, Contact):
+        return "company" if record.is_organization else "contact"
+    return getattr(record, "entity", None)
+
+
+def link_to(record, label=None):
+    """A link to the record's datasheet if the viewer may see it, else its name only."""
+    if record is None:
+        return ""
+    label = label if label is not None else str(record)
+    endpoint = endpoint_of(record)
+    if endpoint and access.can_see(current_user(), record):
+        try:
+            url = url_for(f"{endpoint}.details_view", id=record.id)
+        except Exception:  # no such view (a plugin's model): the name will do
+            return escape(label)
+        return Markup('<a href="{}">{}</a>').format(url, label)
+    return escape(label)
+
+
+def record_link(view, context, model, name):
+    return link_to(related(model, name))
+
+
+def linked(view, context, model, name):
+    """The lead, contact or deal a task, note, appointment or document hangs off."""
+    try:
+        return link_to(model.linked)
+    except DoesNotExist:
+        return ""
+
+
+def owner(view, context, model, name):
+    user = related(model, name)
+    if user is None:
+        return Markup('<span class="text-muted">{}</span>').format(_l("Unassigned"))
+    return escape(user.name)
+
+
+def user_name(view, context, model, name):
+    user = related(model, name)
+    return "" if user is None else escape(user.name)
+
+
+def badge(view, context, model, name):
+    """A status or action type in its own colours (classes served by /admin/badges.css)."""
+    term = related(model, name)
+    if term is None:
+        return ""
+    kind = type(term).__name__.lower()
+    return Markup('<span class="badge accord-badge accord-{}-{}" title="{}">{}</span>').format(
+        kind, term.id, term.name, term.name
+    )
+
+
+def money(view, context, model, name):
+    value = getattr(model, name)
+    try:
+        return i18n.format_money(value, getattr(model, "currency", None) or "EUR", _locale())
+    except Exception:
+        return i18n.format_money(value, "EUR", "en")
+
+
+def lead_name(view, context, model, name):
+    text = escape(model.name)
+    if model.converted_at is not None:
+        return Markup('{} <span class="badge badge-secondary">{}</span>').format(
+            text, _l("converted")
+        )
+    return text
+
+
+def due(view, context, model, name):
+    value = model.due_at
+    if value is None:
+        return ""
+    text = local_datetime(value, format="short")
+    if not model.done and value < utcnow():
+        return Markup('<span class="text-danger font-weight-bold">{}</span>').format(text)
+    return text
+
+
+def file_size(view, context, model, name):
+    size = model.size or 0
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def short_text(limit=80):
+    def formatter(view, context, model, name):
+        text = getattr(model, name) or ""
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    return formatter
+
+
+def outbox_status(view, context, model, name):
+    css = {"dead": "danger", "pending": "warning", "processing": "info", "done": "success"}
+    return Markup('<span class="badge badge-{}">{}</span>').format(
+        css.get(model.status, "secondary"), model.status
+    )

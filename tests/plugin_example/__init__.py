@@ -1,0 +1,1 @@
+"""The example plugin the tests install through a real entry point (see support.py)."""
