@@ -23,8 +23,11 @@ def make_database(url):
     if url.startswith("sqlite"):
         # A deferred read-then-write fails at once under contention; IMMEDIATE waits.
         db = connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=10)
+    elif url.startswith(("postgres", "postgresql")):
+        # Like SQLite's busy_timeout: wait for a lock 10 s, then fail (→ 503), never hang.
+        db = connect(url, options="-c lock_timeout=10000")
     else:
-        db = connect(url, autorollback=True)
+        db = connect(url)
     return db
 
 
