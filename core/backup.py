@@ -118,10 +118,7 @@ def restore(database_url, source):
     """Copy a verified backup over the live SQLite database (stop the server first)."""
     live = sqlite_path(database_url)
     if live is None:
-        raise BackupError(
-            "restore works on SQLite only; use your database's own restore tool "
-            "(pg_restore / mysql) for " + mask_url(database_url)
-        )
+        raise BackupError(restore_hint(database_url))
     source = Path(source).resolve()
     if live.exists() and source == live.resolve():
         raise BackupError("the backup file is the live database")
@@ -141,6 +138,13 @@ def restore(database_url, source):
     finally:
         src.close()
     return {"path": live, "schema": info["schema"]}
+
+
+def restore_hint(database_url):
+    return (
+        "accord restore works on SQLite only; use your database's own tool "
+        f"(pg_restore, mysql) for {mask_url(database_url)}"
+    )
 
 
 def mask_url(url):

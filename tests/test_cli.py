@@ -273,6 +273,8 @@ def test_backup_of_postgresql_prints_the_pg_dump_command(accord, tmp_path):
         accord("backup", "x.sql", ACCORD_DATABASE_URL="mysql://root:pw@127.0.0.1/crm")
     )
     assert "mysqldump --single-transaction" in mysql and ":pw@" not in mysql
+    restore = fails_cleanly(accord("restore", "x.dump", ACCORD_DATABASE_URL=url))  # no prompt
+    assert "pg_restore" in restore and "s3cret" not in restore
 
 
 def test_demo_small(migrated, home):

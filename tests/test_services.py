@@ -311,6 +311,24 @@ def test_lead_conversion_creates_a_missing_organization_and_no_deal(admin):
     assert organization.owner_id == admin.id
 
 
+def test_lead_conversion_keeps_the_lead_owner(admin):
+    # Carrying the owner over is not an assignment: a normal user, who may edit any lead
+    # but assign only to self, converts a colleague's lead and the colleague keeps it all.
+    colleague = make_user("N4", "normal")
+    converter = make_user("N1", "normal")
+    lead = records.create(
+        admin, Lead, {"last_name": "Shared", "organization_name": "Org"}, owner=colleague
+    )
+    contact, organization, deal = leads.convert(converter, lead, deal={"name": "Deal"})
+    owners = {fresh(r).owner_id for r in (contact, organization, deal)}
+    assert owners == {colleague.id}
+    # An unowned lead goes to whoever converts it (a restricted user may).
+    restricted = make_user("R", "restricted")
+    unowned = records.create(admin, Lead, {"last_name": "Free"}, owner=None)
+    contact, _org, _deal = leads.convert(restricted, unowned)
+    assert fresh(contact).owner_id == restricted.id
+
+
 def test_lead_conversion_follows_the_policy(admin):
     owner = make_user("N", "normal")
     restricted = make_user("R", "restricted")

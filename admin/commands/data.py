@@ -72,8 +72,9 @@ def restore(state, file, yes):
     """
     config = state.config
     live = core_backup.sqlite_path(config.database_url)
-    if live is not None:
-        core_backup.inspect(file)  # refuse a bad file before asking
+    if live is None:
+        raise core_backup.BackupError(core_backup.restore_hint(config.database_url))
+    core_backup.inspect(file)  # refuse a bad file before asking
     if not yes:
         click.confirm(
             f"Replace the database {live or config.database_url} with {file}? "

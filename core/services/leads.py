@@ -53,12 +53,16 @@ def convert(user, lead, organization=None, create_organization=True, deal=None, 
                 user,
                 Contact,
             ).first() or records.create(
-                user, Contact, {"is_organization": True, "name": org_name}, owner=owner
+                user,
+                Contact,
+                {"is_organization": True, "name": org_name},
+                owner=owner,
+                owner_of=lead,
             )
         if contact is None:
             data = {f: getattr(lead, f) for f in PERSON_FIELDS}
             data.update(source=lead.source_id, organization=getattr(organization, "id", None))
-            contact = records.create(user, Contact, data, owner=owner)
+            contact = records.create(user, Contact, data, owner=owner, owner_of=lead)
         made_deal = None
         if deal:
             deal = dict(deal)
@@ -66,7 +70,7 @@ def convert(user, lead, organization=None, create_organization=True, deal=None, 
             if organization is not None:
                 deal.setdefault("organization", organization.id)
             deal.setdefault("source", lead.source_id)
-            made_deal = records.create(user, Deal, deal, owner=owner)
+            made_deal = records.create(user, Deal, deal, owner=owner, owner_of=lead)
         for model in (Task, Note, Appointment, Document):
             model.update(lead=None, contact=contact.id).where(model.lead == lead.id).execute()
         lead.converted_at = utcnow()

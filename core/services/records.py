@@ -264,12 +264,16 @@ def _event_name(record, suffix):
 # The services --------------------------------------------------------------------
 
 
-def create(user, model, data, owner=_UNSET, **extra):
-    """Create a record as `user`. `owner` defaults to the user; `extra` are trusted fields."""
+def create(user, model, data, owner=_UNSET, owner_of=None, **extra):
+    """Create a record as `user`. `owner` defaults to the user; `extra` are trusted fields.
+
+    `owner_of`: a record whose owner the new one inherits (a converted lead): keeping
+    that owner is not an assignment, so the user's assign rights do not apply to it.
+    """
     if not access.can(user, "create"):
         raise Forbidden("create")
     owner_id = access.default_owner_id(user) if owner is _UNSET else _owner_id(owner)
-    _check_owner(user, owner_id)
+    _check_owner(user, owner_id, owner_of)
     clean = _clean(user, model, data)
     record = model(**clean, **extra)
     record.owner = owner_id
