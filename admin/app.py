@@ -51,12 +51,13 @@ def create_app(config=None, runtime=None, extra_plugins=(), migrate=False):
     _init_i18n(app)
     CSRFProtect(app)
 
-    from accord.admin import auth, security, views
+    from accord.admin import auth, policy, security, views
 
     security.init_security(app)
     auth.init_auth(app)
     views.init_back_office(app, rt)
     _init_plugins(app, rt)
+    policy.enforce(app)
 
     @app.get("/")
     def root():

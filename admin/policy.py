@@ -18,3 +18,37 @@ def declare(policy):
         return view
 
     return mark
+
+
+def enforce(app):
+    """Apply each plain route's declared policy before it runs; undeclared routes fail closed.
+
+    Flask-Admin views gate themselves (is_accessible on the base views); this covers every
+    other route, plugins' blueprints included, so a plugin cannot forget a login check.
+    """
+    from flask import abort, request
+
+    from accord.admin.auth import current_accord_user, is_static_endpoint, unauthorized
+    from accord.core import access
+
+    def admin_view_endpoints():
+        return {view.endpoint for admin in app.extensions.get("admin", []) for view in admin._views}
+
+    @app.before_request
+    def _enforce_declared_policy():
+        endpoint = request.endpoint
+        if endpoint is None or is_static_endpoint(endpoint):
+            return None
+        if endpoint.split(".", 1)[0] in admin_view_endpoints():
+            return None
+        policy = getattr(app.view_functions.get(endpoint), "access_policy", None)
+        if policy not in POLICIES:
+            abort(403)
+        if policy == "public":
+            return None
+        user = current_accord_user()
+        if user is None:
+            return unauthorized()
+        if policy == "admin" and not access.can(user, "settings"):
+            abort(403)
+        return None

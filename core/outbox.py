@@ -43,6 +43,13 @@ def process(runtime, event_id, lease_seconds=None):
     if not claim(event_id, lease):
         return None
     row = OutboxEvent.get_by_id(event_id)
+    if row.attempts > MAX_ATTEMPTS:
+        # It keeps killing its worker (no exception reached us): stop handing it out.
+        with write():
+            OutboxEvent.update(
+                status="dead", lease_until=None, last_error="gave up: worker died each attempt"
+            ).where(OutboxEvent.id == event_id).execute()
+        return "dead"
     event = Event.from_row(row)
     try:
         runtime.pm.hook.accord_event(event=event, runtime=runtime)

@@ -200,3 +200,19 @@ def test_event_keys_are_stable_per_event_and_effect(rt):
     event = Event.from_row(reload(row))
     assert event.key("mail") == f"event:{row.id}:mail" == Event.from_row(reload(row)).key("mail")
     assert event.key("mail") != event.key("webhook")
+
+
+def test_an_event_that_keeps_killing_its_worker_ends_dead(rt):
+    """No exception ever reaches process() when the worker dies; attempts still cap it."""
+    from accord.core import outbox
+    from accord.core.events import emit
+    from accord.core.models import OutboxEvent
+
+    row = emit("probe.crash")
+    expired = utcnow() - dt.timedelta(seconds=1)
+    OutboxEvent.update(
+        attempts=outbox.MAX_ATTEMPTS, status="processing", lease_until=expired
+    ).where(OutboxEvent.id == row.id).execute()
+    assert outbox.process(rt, row.id) == "dead"
+    row = OutboxEvent.get_by_id(row.id)
+    assert row.status == "dead" and "gave up" in row.last_error

@@ -1,5 +1,7 @@
 """Converting a lead into a contact (with an organization and a deal). Irreversible."""
 
+from peewee import fn
+
 from accord.core import access, events
 from accord.core.db import write
 from accord.core.i18n import gettext as _
@@ -49,7 +51,9 @@ def convert(user, lead, organization=None, create_organization=True, deal=None, 
         if organization is None and create_organization and lead.organization_name.strip():
             org_name = lead.organization_name.strip()
             organization = access.visible(
-                Contact.select().where(Contact.is_organization & (Contact.name == org_name)),
+                Contact.select().where(
+                    Contact.is_organization & (fn.LOWER(Contact.name) == org_name.lower())
+                ),
                 user,
                 Contact,
             ).first() or records.create(
