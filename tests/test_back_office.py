@@ -473,3 +473,78 @@ def test_password_is_required_for_a_new_user(app, client):
     assert response.status_code == 200
     assert "Set a first password." in text(response)
     assert PASSWORD  # world password untouched
+
+
+def test_stack_notes_fixes(app):
+    """The Flask-Admin 2.2.1 + peewee bugs STACK-NOTES lists stay fixed in our base."""
+    from wtforms.fields import HiddenField
+
+    from accord.admin.views.base import AccessModelView, AccordModelConverter
+    from accord.core.models import Source
+
+    class PkView(AccessModelView):
+        access_policy = "admin"
+        column_display_pk = True
+
+    with app.test_request_context():
+        view = PkView(Source, "Sources with ids", endpoint="pk_check", url="pk_check")
+        # upstream #1841: column_display_pk ignored for AutoField.
+        assert "id" in view.scaffold_list_columns()
+        assert "id" in view.scaffold_sortable_columns()
+        # upstream #1718: inline rows need a validator-less hidden id for AutoField.
+        converter = AccordModelConverter(view)
+        _name, field = converter.convert(Source, Source.id, {})
+        assert field.field_class is HiddenField
+        assert not field.kwargs.get("validators")
+        assert view.search_placeholder() != "None"
+
+
+def test_deactivation_ends_access_on_the_next_request(app, client):
+    from accord.core.services import users
+
+    world = build_world()
+    login(client, world.users["N1"].email)
+    assert client.get("/admin/lead/").status_code == 200
+    users.update_user(world.users["A"], User.get_by_id(world.users["N1"].id), active=False)
+    response = client.get("/admin/lead/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_bulk_delete_is_all_or_nothing(app, client):
+    world = build_world()
+    login(client, world.users["N1"].email)
+    token = csrf_token(client, "/admin/lead/")
+    own, other = world.record("lead", "N1"), world.record("lead", "N4")
+    data = {"action": "delete", "rowid": [str(own.id), str(other.id)], "csrf_token": token}
+    assert client.post("/admin/lead/action/", data=data).status_code == 403
+    assert Lead.get_by_id(own.id).deleted_at is None
+    assert Lead.get_by_id(other.id).deleted_at is None
+    mine = records.create(world.users["N1"], Lead, {"last_name": "Second"})
+    data["rowid"] = [str(own.id), str(mine.id)]
+    assert client.post("/admin/lead/action/", data=data).status_code == 302
+    assert Lead.get_by_id(own.id).deleted_at is not None
+    assert Lead.get_by_id(mine.id).deleted_at is not None
+
+
+def test_markup_in_names_is_shown_as_text(app, client):
+    world = build_world()
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    lead = records.create(world.users["N1"], Lead, {"last_name": payload, "title": payload})
+    task = records.create(
+        world.users["N1"], Task, {"content": payload, "lead": lead.id, "due_at": None}
+    )
+    login(client, world.users["N1"].email)
+    pages = [
+        "/admin/",
+        "/admin/lead/",
+        f"/admin/lead/details/?id={lead.id}",
+        f"/admin/lead/edit/?id={lead.id}",
+        "/admin/task/",
+        f"/admin/task/details/?id={task.id}",
+    ]
+    for page in pages:
+        body = text(client.get(page))
+        assert "<script>alert(" not in body, page
+        assert "<img src=x" not in body, page
+    found = client.get("/admin/task/ajax/lookup/", query_string={"name": "lead", "query": "script"})
+    assert found.mimetype == "application/json"

@@ -184,3 +184,15 @@ def test_bad_ids_and_lookup_parameters(app, client):
     for params in lookups:
         response = client.get("/admin/task/ajax/lookup/?" + urlencode(params))
         assert response.status_code in (400, 404), params
+
+
+def test_a_mistyped_filter_value_is_reported_not_applied(app, client):
+    world = build_world()
+    login(client, world.users["R"].email)
+    view = views_of(app)["lead"]
+    created = next(arg for arg, (_i, f) in view._filter_args.items() if str(f.name) == "Created")
+    response = client.get("/admin/lead/?" + urlencode({f"flt0_{created}": "not a date"}))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Invalid Filter Value" in body
+    assert "Lead OfR" in body and "Lead OfN1" not in body  # still only what R may see

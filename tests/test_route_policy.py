@@ -5,7 +5,11 @@ instance; every other endpoint's view function carries `access_policy` (see
 accord.admin.policy.declare). Only the two static-file endpoints are exempt.
 """
 
+import pytest
+from flask_admin import BaseView, expose
+
 from accord.admin.policy import POLICIES
+from accord.admin.views import guard
 from accord.admin.views.base import AccessModelView
 from tests.web import login
 from tests.world import make_user
@@ -104,3 +108,38 @@ def test_anonymous_visitors_go_to_the_login_page(app, client):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login"), url
+
+
+def test_forms_never_offer_protected_fields(app):
+    """B10: ids, timestamps, trash marks, custom JSON, creator, derived fields are
+    never form fields (the owner is, and the services check it)."""
+    from accord.core.services.records import PROTECTED
+
+    offered = PROTECTED - {"owner"}
+    with app.test_request_context():
+        for view in admin_views(app).values():
+            if getattr(view, "access_policy", None) != "records":
+                continue
+            for form_class in (view._create_form_class, view._edit_form_class):
+                names = {name for name, _field in form_class()._fields.items()}
+                assert not names & offered, (view.endpoint, names & offered)
+            if view.column_editable_list:
+                names = set(view._list_form_class()._fields)
+                assert not names & (offered | {"owner"}), view.endpoint
+
+
+def test_plugin_views_must_declare_a_policy(app):
+    class Careless(BaseView):
+        @expose("/")
+        def index(self):
+            return "open"
+
+    with pytest.raises(RuntimeError, match="access_policy"):
+        guard(Careless(name="Careless", endpoint="careless"))
+
+    class Declared(Careless):
+        access_policy = "admin"
+
+    view = guard(Declared(name="Declared", endpoint="declared"))
+    with app.test_request_context("/admin/declared/"):
+        assert view.is_accessible() is False  # nobody logged in: the policy still applies

@@ -4,9 +4,12 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from accord.admin.app import csp_nonce
+from accord.admin.policy import POLICIES
 from accord.admin.views.audit import audit_views
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.documents import document_view
+from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
 from accord.admin.views.records import record_views
 from accord.admin.views.settings import settings_views
@@ -19,8 +22,6 @@ __all__ = ["AccessModelView", "init_back_office"]
 
 
 def init_back_office(app, rt):
-    from accord.admin.app import csp_nonce
-
     admin = Admin(
         app,
         name="Accord",
@@ -34,5 +35,19 @@ def init_back_office(app, rt):
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
     for views in rt.pm.hook.accord_admin_views(app=app):
-        admin.add_views(*(views or ()))
+        admin.add_views(*(guard(view) for view in views or ()))
     return admin
+
+
+def guard(view):
+    """A plugin's view: its declared policy is required and applied on top of its own
+    is_accessible, so a plugin cannot forget the login check."""
+    policy = getattr(view, "access_policy", None)
+    if policy not in POLICIES:
+        raise RuntimeError(
+            f"admin view {type(view).__name__} declares no access_policy (one of {POLICIES})"
+        )
+    if not isinstance(view, GateMixin):
+        own_check = view.is_accessible
+        view.is_accessible = lambda: allowed(policy, current_user()) and own_check()
+    return view

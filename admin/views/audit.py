@@ -80,8 +80,16 @@ class OutboxView(ReadOnlyView):
         "last_error": _l("Last error"),
         "payload": _l("Payload"),
     }
-    column_list = ["created_at", "type", "entity_kind", "record_id", "status", "attempts"]
-    column_list = [*column_list, "processed_at", "last_error"]
+    column_list = [
+        "created_at",
+        "type",
+        "entity_kind",
+        "record_id",
+        "status",
+        "attempts",
+        "processed_at",
+        "last_error",
+    ]
     column_details_list = [*column_list, "lease_until", "payload"]
     column_formatters = {"status": fmt.outbox_status, "last_error": fmt.short_text(60)}
     column_formatters_detail = {

@@ -11,7 +11,15 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, get_flashed_messages, redirect, request
+from flask import (
+    abort,
+    flash,
+    get_flashed_messages,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+)
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
@@ -24,12 +32,13 @@ from markupsafe import Markup
 from peewee import AutoField, ForeignKeyField, Model
 from wtfpeewee.fields import SelectQueryField
 
+from accord.admin.app import current_runtime
 from accord.admin.views import formatters
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
 from accord.core import access
 from accord.core.db import write
-from accord.core.services import Forbidden, NotFound, ValidationError, records
+from accord.core.services import Forbidden, NotFound, ValidationError, activity, records
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000  # deeper pages are refused, not run (DESIGN §9: deep OFFSET)
@@ -195,8 +204,6 @@ class AccessModelView(GateMixin, ModelView):
     # Rights ----------------------------------------------------------------------
 
     def _right(self, action_name):
-        from flask import has_request_context
-
         if not has_request_context():
             return True  # start-up scaffolding builds every form and action
         user = current_user()
@@ -346,8 +353,12 @@ class AccessModelView(GateMixin, ModelView):
                 bad_request()
             value = clean_text(values[0])
             index, flt = self._filter_args[match.group(2)]
+            if value == "":
+                continue  # a filter added but not filled in
             if not flt.validate(value):
-                bad_request()
+                # A value typed wrong (a date, a number): say so and leave it out.
+                flash(self.get_invalid_value_msg(value, flt), "error")
+                continue
             if not _in_range(flt.clean(value)):
                 bad_request()
             found.append((int(match.group(1)), (index, str(flt.name), value)))
@@ -586,8 +597,6 @@ class AccessModelView(GateMixin, ModelView):
         offset = _int_arg("offset", 10_000) or 0
         limit = _int_arg("limit", MAX_LOOKUP) or 10
         rows = loader.get_list(query, offset, limit)
-        from flask import jsonify
-
         return jsonify([loader.format(row) for row in rows])
 
     @expose("/ajax/update/", methods=("POST",))
@@ -620,13 +629,9 @@ class AccessModelView(GateMixin, ModelView):
         }
 
     def record_history(self, record):
-        from accord.core.services import activity
-
         return list(activity.history(record, limit=20))
 
     def record_panels(self, record):
-        from accord.admin.app import current_runtime
-
         panels = []
         for result in current_runtime().pm.hook.accord_record_panels(
             record=record, user=current_user()

@@ -5,10 +5,11 @@ attachments with nosniff and a sandboxing CSP; HTML, SVG and anything else a bro
 might run goes out as application/octet-stream (SECURITY D21/D22).
 """
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app, request, send_file, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import FileField
 from wtforms.validators import InputRequired
 
@@ -51,9 +52,6 @@ def upload_dir():
 
 
 def filename_link(view, context, model, name):
-    from flask import url_for
-    from markupsafe import Markup
-
     url = url_for("document.download_view", id=model.id)
     return Markup('<a href="{}">{}</a>').format(url, model.filename)
 
@@ -127,8 +125,6 @@ class DocumentView(LinkedView):
 
     @expose("/download/")
     def download_view(self):
-        from flask import request
-
         document = self.get_one(request.args.get("id"))
         try:
             handle = documents.open_for(current_user(), document, upload_dir())

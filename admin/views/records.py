@@ -59,6 +59,7 @@ LABELS = {
     "created_at": _l("Created"),
     "updated_at": _l("Updated"),
     "converted_at": _l("Converted"),
+    "converted_contact": _l("Converted to"),
     "customer_status": _l("Customer status"),
     "value": _l("Value"),
     "currency": _l("Currency"),
@@ -203,8 +204,16 @@ class RecordView(AccessModelView):
 
 
 class LeadView(RecordView):
-    column_list = ["name", "organization_name", "email", "phone", "status", "source", "owner"]
-    column_list = [*column_list, "updated_at"]
+    column_list = [
+        "name",
+        "organization_name",
+        "email",
+        "phone",
+        "status",
+        "source",
+        "owner",
+        "updated_at",
+    ]
     column_details_list = [
         "name",
         "title",
@@ -290,8 +299,16 @@ class ContactView(RecordView):
     """People (is_organization False); companies have their own view below."""
 
     is_organization = False
-    column_list = ["name", "organization", "email", "phone", "customer_status", "status", "owner"]
-    column_list = [*column_list, "updated_at"]
+    column_list = [
+        "name",
+        "organization",
+        "email",
+        "phone",
+        "customer_status",
+        "status",
+        "owner",
+        "updated_at",
+    ]
     column_details_list = [
         "name",
         "organization",
@@ -370,8 +387,16 @@ class ContactView(RecordView):
 
 class CompanyView(ContactView):
     is_organization = True
-    column_list = ["name", "email", "phone", "city", "customer_status", "status", "owner"]
-    column_list = [*column_list, "updated_at"]
+    column_list = [
+        "name",
+        "email",
+        "phone",
+        "city",
+        "customer_status",
+        "status",
+        "owner",
+        "updated_at",
+    ]
     column_details_list = [
         "name",
         "email",
@@ -427,8 +452,17 @@ def _reason_check(stage, data):
 
 
 class DealView(RecordView):
-    column_list = ["name", "value", "organization", "contact", "stage", "owner", "hot"]
-    column_list = [*column_list, "estimated_close_date", "updated_at"]
+    column_list = [
+        "name",
+        "value",
+        "organization",
+        "contact",
+        "stage",
+        "owner",
+        "hot",
+        "estimated_close_date",
+        "updated_at",
+    ]
     column_details_list = [
         "name",
         "value",

@@ -4,12 +4,14 @@ closing reasons and custom-field definitions. Writes go through services.setting
 import json
 import re
 
+from flask import has_request_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import NumberRange, Regexp
 
+from accord.admin.app import current_runtime
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.filters import ChoiceFilter, query_options
 from accord.admin.views.gate import current_user
@@ -78,8 +80,6 @@ class SettingsView(AccessModelView):
     column_default_sort = ("name", False)
 
     def _right(self, action_name):
-        from flask import has_request_context
-
         if not has_request_context():
             return True
         return access.can(current_user(), "settings")
@@ -154,8 +154,14 @@ class StatusView(SettingsView):
     column_formatters = {"preview": preview}
     column_searchable_list = ["name"]
     column_filters = [Status.entity_kind]
-    form_columns = ["entity_kind", "name", "abbreviation", "font_color", "background_color"]
-    form_columns = [*form_columns, "position"]
+    form_columns = [
+        "entity_kind",
+        "name",
+        "abbreviation",
+        "font_color",
+        "background_color",
+        "position",
+    ]
     form_overrides = {"entity_kind": _select([(e, e) for e in STATUS_ENTITIES])}
     form_args = {
         "font_color": {"validators": [COLOUR]},
@@ -171,8 +177,6 @@ class ActionTypeView(StatusView):
 
 
 def _field_type_choices():
-    from accord.admin.app import current_runtime
-
     registry = current_runtime().registries["field_types"]
     return [(name, str(kind.label or name)) for name, kind in sorted(registry.items())]
 
