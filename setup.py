@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 # One import package "accord" mapped from three top-level folders (DESIGN.md §1).
@@ -11,7 +13,7 @@ setup(
     name="accord-crm",
     version="0.1.0",
     description="Accord: a self-hosted, plugin-extensible CRM server",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=list(PACKAGES),
