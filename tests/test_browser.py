@@ -82,9 +82,11 @@ def watch_errors(page):
     )
     page.on(
         "response",
-        lambda res: problems.append(f"{res.status} {res.url}")
-        if res.status >= 400 and res.request.resource_type != "document"
-        else None,
+        lambda res: (
+            problems.append(f"{res.status} {res.url}")
+            if res.status >= 400 and res.request.resource_type != "document"
+            else None
+        ),
     )
     return problems
 
