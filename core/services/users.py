@@ -3,7 +3,9 @@
 import datetime as dt
 import hashlib
 import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accord.core import access
@@ -20,6 +22,8 @@ LOCK_MINUTES = 15
 _DUMMY_HASH = generate_password_hash("accord-timing-equaliser")
 
 USER_FIELDS = ("first_name", "last_name", "locale", "timezone", "signature", "team")
+# What a user may change about themselves (not their team: it scopes reports).
+SELF_FIELDS = ("first_name", "last_name", "locale", "timezone", "signature")
 
 
 def _validate_password(password):
@@ -75,11 +79,12 @@ def update_user(actor, user, **changes):
     """Change role, manager, active or profile fields; the policy stops escalation."""
     role = changes.get("role")
     active = changes.get("active")
-    is_self_profile = actor is not None and actor.id == user.id and set(changes) <= set(USER_FIELDS)
+    is_self_profile = actor is not None and actor.id == user.id and set(changes) <= set(SELF_FIELDS)
     if actor is not None and not is_self_profile:
         access.check_user_change(actor, user, new_role=role, new_active=active)
     if role is not None and role not in ROLES:
         raise ValidationError({"role": _("Unknown role.")})
+    _validate_profile(user, changes)
     before = dict(user.__data__)
     for key, value in changes.items():
         if key == "manager":
@@ -98,6 +103,37 @@ def update_user(actor, user, **changes):
         if diff:
             activity.log(actor, "updated", user, diff)
     return user
+
+
+def _validate_profile(user, changes):
+    errors = {}
+    if "locale" in changes:
+        try:
+            Locale.parse(changes["locale"])
+        except (ValueError, TypeError, UnknownLocaleError):
+            errors["locale"] = _("Unknown language.")
+    if "timezone" in changes:
+        try:
+            ZoneInfo(changes["timezone"])
+        except (ValueError, TypeError, ZoneInfoNotFoundError):
+            errors["timezone"] = _("Unknown time zone.")
+    if "email" in changes:
+        email = (changes["email"] or "").strip().lower()
+        if "@" not in email or len(email) > 254:
+            errors["email"] = _("Enter a valid email address.")
+        elif User.select().where((User.email == email) & (User.id != user.id)).exists():
+            errors["email"] = _("A user with this email exists.")
+        changes["email"] = email
+    if errors:
+        raise ValidationError(errors)
+
+
+def change_own_password(user, current, new):
+    """A user changing their own password must prove they know the current one."""
+    stored = user.password_hash if user.password_hash.startswith("scrypt") else _DUMMY_HASH
+    if not check_password_hash(stored, current or ""):
+        raise ValidationError({"current_password": _("The current password is wrong.")})
+    return set_password(user, user, new)
 
 
 def set_password(actor, user, password):
