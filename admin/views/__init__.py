@@ -28,7 +28,7 @@ def init_back_office(app, rt):
         name="Accord",
         url="/admin",
         # The default swatch is fully offline: no CDN, no web fonts (STACK-NOTES).
-        theme=Bootstrap4Theme(swatch="default"),
+        theme=Bootstrap4Theme(swatch="default", fluid=True),
         index_view=HomeView(),
         csp_nonce_generator=csp_nonce,
     )

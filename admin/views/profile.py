@@ -48,6 +48,9 @@ def _apply_errors(form, error):
 class ProfileView(GateMixin, BaseView):
     access_policy = "authenticated"
 
+    def is_visible(self):
+        return False  # reached from the user's name in the navbar, not the menu
+
     @expose("/", methods=["GET", "POST"])
     def index(self):
         user = current_user()
