@@ -37,12 +37,14 @@ setup(
     extras_require={
         "postgres": ["psycopg2-binary>=2.9"],
         "redis": ["redis>=5"],
+        "mysql": ["pymysql>=1.1"],
         "scale": ["psycopg2-binary>=2.9", "redis>=5", "gunicorn>=22"],
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.3",
             "playwright>=1.45",
             "psycopg2-binary>=2.9",
+            "pymysql>=1.1",
             "redis>=5",
             "ruff>=0.6",
         ],

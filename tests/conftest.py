@@ -54,6 +54,12 @@ def clean_database(db):
             db.execute_sql("SET LOCAL session_replication_role = replica")
             for table in tables:
                 db.execute_sql(f'DELETE FROM "{table}"')
+    elif db.__class__.__name__.startswith("MySQL"):
+        with db.atomic():
+            db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+            for table in tables:
+                db.execute_sql(f"DELETE FROM `{table}`")
+            db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
     else:
         db.execute_sql("PRAGMA foreign_keys = OFF")
         try:
