@@ -33,6 +33,8 @@ setup(
         # Flask-Admin's inline-edit select unpacks choices as tuples (STACK-NOTES).
         "wtforms>=3.1,<3.4",
         "click>=8.1",
+        "phonenumbers>=8.13",
+        "email-validator>=2.1",
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9"],

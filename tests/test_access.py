@@ -191,7 +191,6 @@ PROTECTED_INPUT = [
     ("deal", "pipeline_id", 1),
     ("deal", "closed_at", "2000-01-01 00:00:00"),
     ("deal", "last_stage_change_at", "2000-01-01 00:00:00"),
-    ("deal", "custom", {"x": 1}),
     ("task", "creator", "N1"),
     ("task", "creator_id", "N1"),
     ("task", "done_at", "2000-01-01 00:00:00"),

@@ -109,7 +109,20 @@ def test_a_field_type_without_a_name_fails_at_runtime_build(restore_runtime):
 def test_defaults_are_registered_through_the_same_hook(rt):
     field_types = rt.registries["field_types"]
     defaults = {cls.name for cls in default_types()}
-    assert defaults == {"text", "paragraph", "number", "checkbox", "date"}
+    assert defaults == {
+        "text",
+        "paragraph",
+        "checkbox",
+        "dropdown",
+        "multiselect",
+        "date",
+        "email",
+        "phone",
+        "address",
+        "url",
+        "number",
+        "currency",
+    }
     for name in defaults:
         assert field_types.origins[name] == "default_field_types"
     # The defaults module is a plugin like any other: the manager lists its hook.

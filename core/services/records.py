@@ -10,7 +10,7 @@ import uuid
 
 from peewee import ForeignKeyField
 
-from accord.core import access, events
+from accord.core import access, custom_values, events
 from accord.core.db import write
 from accord.core.i18n import gettext as _
 from accord.core.models import (
@@ -252,6 +252,20 @@ def derive(record, changed, is_new):
         handler(record, changed, is_new)
 
 
+def _apply_custom(record, raw, creating):
+    """Validate custom-field input through each field's type (DESIGN §6)."""
+    if raw is not None and not isinstance(raw, dict):
+        raise ValidationError({"custom": _("Custom fields must be given by key.")})
+    if not creating and not raw:
+        return
+    values, errors = custom_values.clean(
+        custom_values.entity_kind(record), raw, current=record.custom, creating=creating
+    )
+    if errors:
+        raise ValidationError(errors)
+    record.custom = values
+
+
 def _changes(record, before):
     after = record.__data__
     return {k: (before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)}
@@ -274,11 +288,14 @@ def create(user, model, data, owner=_UNSET, owner_of=None, **extra):
         raise Forbidden("create")
     owner_id = access.default_owner_id(user) if owner is _UNSET else _owner_id(owner)
     _check_owner(user, owner_id, owner_of)
+    data = dict(data)
+    raw_custom = data.pop("custom", None)
     clean = _clean(user, model, data)
     record = model(**clean, **extra)
     record.owner = owner_id
     if "creator" in model._meta.fields and "creator" not in extra:
         record.creator = getattr(user, "id", None)
+    _apply_custom(record, raw_custom, creating=True)
     derive(record, set(clean), True)
     with write():
         record.save(force_insert=True)
@@ -291,8 +308,12 @@ def update(user, record, data, owner=_UNSET):
     """Change fields of `record` as `user`; emits specific events for stage, status, owner."""
     if not access.can(user, "edit", record):
         raise Forbidden("edit")
+    data = dict(data)
+    raw_custom = data.pop("custom", None)
     clean = _clean(user, type(record), data)
     before = dict(record.__data__)
+    if raw_custom is not None:
+        _apply_custom(record, raw_custom, creating=False)
     if owner is not _UNSET:
         owner_id = _owner_id(owner)
         _check_owner(user, owner_id, record)
