@@ -80,6 +80,10 @@ def set_registry(registry):
     _registry = registry
 
 
+def registry():
+    return _registry
+
+
 def field_type(definition):
     """The type instance for a CustomField definition."""
     cls = _registry.get(definition.type)
