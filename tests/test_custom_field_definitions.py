@@ -2,7 +2,7 @@
 
 import pytest
 
-from accord.core import custom_values
+from accord.core import custom_index, custom_values
 from accord.core.models import CustomField, Deal
 from accord.core.services import Forbidden, ValidationError, custom_fields, records
 from tests.world import make_user
@@ -72,3 +72,47 @@ def test_archive_hides_and_restore_brings_values_back(admin):
     assert Deal.get_by_id(deal.id).custom == {"score": 7}
     custom_fields.restore(admin, CustomField.get_by_id(field.id))
     assert [text for _, text in custom_values.display(Deal.get_by_id(deal.id))] == ["7"]
+
+
+def _index_names(db, table):
+    if db.__class__.__name__.startswith("Postgres"):
+        rows = db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,))
+    elif db.__class__.__name__.startswith("MySQL"):
+        rows = db.execute_sql(
+            "SELECT index_name FROM information_schema.statistics "
+            "WHERE table_schema = DATABASE() AND table_name = %s",
+            (table,),
+        )
+    else:
+        rows = db.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+        )
+    return {r[0] for r in rows}
+
+
+def test_filterable_fields_get_an_expression_index_used_by_filters(admin, rt):
+    field = custom_fields.define(
+        admin, "deal", "budget", "Budget", "currency", {"currency": "EUR"}, filterable=True
+    )
+    indexed = not rt.db.__class__.__name__.startswith("MySQL")  # MariaDB: no expression indexes
+    assert ("cf_deal_deal_budget" in _index_names(rt.db, "deal")) == indexed
+    for amount in ("10", "250", "99.5"):
+        records.create(admin, Deal, {"name": amount, "custom": {"budget": amount}})
+    value = custom_index.expression(Deal, "budget", "currency")
+    names = [d.name for d in Deal.select().where(value > 50).order_by(value)]
+    assert names == ["99.5", "250"]
+    if rt.db.__class__.__name__.startswith("Postgres"):
+        rt.db.execute_sql("SET enable_seqscan = off")
+        try:
+            sql, params = Deal.select(Deal.id).where(value > 50).sql()
+            plan = rt.db.execute_sql("EXPLAIN " + sql, params).fetchall()
+        finally:
+            rt.db.execute_sql("SET enable_seqscan = on")
+        assert any("cf_deal_deal_budget" in str(row) for row in plan), plan
+    elif indexed:
+        plan = rt.db.execute_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM deal WHERE json_extract(custom, '$.budget.amount') > 50"
+        ).fetchall()
+        assert any("cf_deal_deal_budget" in str(row) for row in plan), plan
+    custom_fields.archive(admin, field)
+    assert "cf_deal_deal_budget" not in _index_names(rt.db, "deal")

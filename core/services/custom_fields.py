@@ -8,7 +8,7 @@ convert.
 
 import re
 
-from accord.core import access, fields
+from accord.core import access, custom_index, fields
 from accord.core.db import write
 from accord.core.fields import FieldError, field_type
 from accord.core.i18n import gettext as _
@@ -55,7 +55,7 @@ def define(actor, entity_kind, key, label, type, options=None, **flags):
     unknown = set(flags) - set(EDITABLE)
     if unknown:
         raise ValidationError({k: _("Unknown field.") for k in unknown})
-    return settings.create(
+    field = settings.create(
         actor,
         CustomField,
         {
@@ -67,6 +67,18 @@ def define(actor, entity_kind, key, label, type, options=None, **flags):
             **flags,
         },
     )
+    _sync_index(field)
+    return field
+
+
+def _sync_index(field):
+    """Filterable, active fields get an expression index; others lose theirs."""
+    model, _ = _records(field.entity_kind)
+    key = f"{field.entity_kind}_{field.key}"
+    if field.filterable and field.archived_at is None:
+        custom_index.create_index(model, field.key, field.type, name_key=key)
+    else:
+        custom_index.drop_index(model, field.key, name_key=key)
 
 
 def _records(kind):
@@ -152,8 +164,12 @@ def change(actor, field, **data):
 
 def archive(actor, field):
     """Hide the field everywhere; its values stay stored and come back on restore."""
-    return settings.update(actor, field, {"archived_at": utcnow()})
+    field = settings.update(actor, field, {"archived_at": utcnow()})
+    _sync_index(field)
+    return field
 
 
 def restore(actor, field):
-    return settings.update(actor, field, {"archived_at": None})
+    field = settings.update(actor, field, {"archived_at": None})
+    _sync_index(field)
+    return field
