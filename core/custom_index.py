@@ -29,6 +29,7 @@ def _sub(field_type_name):
 def expression(model, key, field_type_name="text"):
     """A peewee expression for the stored value of `key` (numbers compare as numbers)."""
     sub = _sub(field_type_name)
+    _path(key, sub)  # refuses a malformed key before it reaches SQL
     numeric = field_type_name in NUMERIC_TYPES or sub
     db = database.obj
     if isinstance(db, PostgresqlDatabase):
