@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
-from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.fields import DateField as DateInput
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from accord.core.fields import FieldError, FieldType
@@ -133,7 +132,11 @@ class DateField(FieldType):
         return "" if value is None else value.isoformat()
 
     def form_field(self, label, required=False, description=""):
-        return DateInput(label, validators=[Optional()], description=description)
+        # A text field with the date widget: the type's own parse reports every error
+        # together with the other fields' (wtforms' DateField would stop first).
+        return StringField(
+            label, validators=[Optional()], description=description, render_kw={"type": "date"}
+        )
 
 
 class DropdownField(FieldType):

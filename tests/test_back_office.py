@@ -350,7 +350,8 @@ def test_home_page_counts_what_the_user_may_see(app, client):
     )
     login(client, user.email)
     body = text(client.get("/admin/"))
-    assert re.search(r'id="open-deals">\s*5\s*<', body)  # a normal user sees every deal
+    # The dashboard counts the user's own deals (DESIGN §5: normal -> self).
+    assert re.search(r'id="open-deals">\s*1\s*<', body)
     assert re.search(r'id="open-tasks">\s*2\s*<', body)
     assert re.search(r'id="overdue-tasks">\s*1 overdue', body)
     assert "Overdue thing" in body
@@ -361,7 +362,7 @@ def test_home_page_counts_what_the_user_may_see(app, client):
     restricted = client.application.test_client()
     login(restricted, world.users["R"].email)
     body = text(restricted.get("/admin/"))
-    assert re.search(r'id="open-deals">\s*2\s*<', body)  # own + unowned
+    assert re.search(r'id="open-deals">\s*1\s*<', body)  # own only, not the unowned
 
 
 def test_export_is_formula_safe(app, client):
@@ -429,13 +430,13 @@ def test_settings_write_through_forms(app, client):
         "entity_kind": "deal",
         "key": "po_number",
         "label": "PO number",
-        "type": "text",
+        "type": "currency",
         "position": "1",
-        "options_json": '{"max": 20}',
+        "currency": "huf",
     }
     assert post(client, "/admin/custom_field/new/", data, token).status_code == 302
     field = CustomField.get(CustomField.key == "po_number")
-    assert field.options == {"max": 20} and field.archived_at is None
+    assert field.options == {"currency": "HUF"} and field.archived_at is None
     response = post(client, "/admin/custom_field/new/", {**data, "key": "Bad Key"}, token)
     assert response.status_code == 200
     response = post(

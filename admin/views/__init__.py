@@ -8,11 +8,14 @@ from accord.admin.app import csp_nonce
 from accord.admin.policy import POLICIES
 from accord.admin.views.audit import audit_views
 from accord.admin.views.base import AccessModelView
+from accord.admin.views.board import register as register_board
 from accord.admin.views.documents import document_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
 from accord.admin.views.profile import profile_view
+from accord.admin.views.quick_add import quick_add_view
 from accord.admin.views.records import record_views
+from accord.admin.views.search import search_view
 from accord.admin.views.settings import settings_views
 from accord.admin.views.trash import trash_view
 from accord.admin.views.users import user_views
@@ -33,7 +36,9 @@ def init_back_office(app, rt):
         csp_nonce_generator=csp_nonce,
     )
     admin.add_views(*record_views(), document_view())
+    register_board(admin)  # the deal board, listed right after Deals
     admin.add_view(profile_view())
+    admin.add_views(quick_add_view(), search_view())
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
     for views in rt.pm.hook.accord_admin_views(app=app):

@@ -5,12 +5,17 @@ from functools import partial
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
+from flask_admin.contrib.peewee import filters as pf
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
+from accord.admin.views import deal_list
 from accord.admin.views import formatters as fmt
 from accord.admin.views.base import AccessModelView
+from accord.admin.views.convert import ConvertMixin
+from accord.admin.views.custom_fields import CustomFieldsMixin
+from accord.admin.views.datasheet import DatasheetMixin, next_todo_url
 from accord.admin.views.filters import ChoiceFilter, EmptyFilter, owner_filters, query_options
 from accord.admin.views.gate import current_user
 from accord.admin.views.lookups import OwnerLoader, RecordLoader, parse_id
@@ -23,7 +28,6 @@ from accord.core.models import (
     Appointment,
     Contact,
     Deal,
-    Document,
     Lead,
     LossReason,
     Note,
@@ -34,7 +38,7 @@ from accord.core.models import (
     Task,
     UnqualifiedReason,
 )
-from accord.core.services import ValidationError, deals, leads, records, tasks
+from accord.core.services import ValidationError, deals, records, tasks
 
 LABELS = {
     "name": _l("Name"),
@@ -175,7 +179,7 @@ def choice_select(choices):
     return partial(SelectField, choices=choices)
 
 
-class RecordView(AccessModelView):
+class RecordView(CustomFieldsMixin, AccessModelView):
     """Shared columns and panels of owned records."""
 
     column_labels = LABELS
@@ -203,7 +207,7 @@ class RecordView(AccessModelView):
         return list(query.order_by(order or model.id.desc()).limit(limit))
 
 
-class LeadView(RecordView):
+class LeadView(ConvertMixin, DatasheetMixin, RecordView):
     column_list = [
         "name",
         "organization_name",
@@ -275,27 +279,8 @@ class LeadView(RecordView):
         actions["convert"] = record.converted_at is None and self.may("edit", record)
         return actions
 
-    def related_lists(self, record):
-        return [
-            (_l("Tasks"), self.scoped(Task, Task.lead == record.id)),
-            (_l("Notes"), self.scoped(Note, Note.lead == record.id)),
-        ]
 
-    @expose("/convert/", methods=("POST",))
-    def convert_view(self):
-        lead = self.get_one(request.args.get("id"))
-        if not self.may("edit", lead):
-            abort(403)
-        user = current_user()
-        result = self.run_service(None, lambda: leads.convert(user, lead))
-        if result is None:
-            return redirect(self.get_url(".details_view", id=lead.id))
-        contact = result[0]
-        flash(gettext("The lead is now a contact."), "success")
-        return redirect(self.get_url("contact.details_view", id=contact.id))
-
-
-class ContactView(RecordView):
+class ContactView(DatasheetMixin, RecordView):
     """People (is_organization False); companies have their own view below."""
 
     is_organization = False
@@ -376,14 +361,6 @@ class ContactView(RecordView):
     def create_defaults(self):
         return {"is_organization": self.is_organization}
 
-    def related_lists(self, record):
-        return [
-            (_l("Deals"), self.scoped(Deal, Deal.contact == record.id)),
-            (_l("Tasks"), self.scoped(Task, Task.contact == record.id)),
-            (_l("Notes"), self.scoped(Note, Note.contact == record.id)),
-            (_l("Documents"), self.scoped(Document, Document.contact == record.id)),
-        ]
-
 
 class CompanyView(ContactView):
     is_organization = True
@@ -433,13 +410,6 @@ class CompanyView(ContactView):
     ]
     form_ajax_refs = {"owner": owner_ref()}
 
-    def related_lists(self, record):
-        return [
-            (_l("People"), self.scoped(Contact, Contact.organization == record.id, Contact.name)),
-            (_l("Deals"), self.scoped(Deal, Deal.organization == record.id)),
-            (_l("Notes"), self.scoped(Note, Note.contact == record.id)),
-        ]
-
 
 def _reason_check(stage, data):
     """Closing as lost or unqualified needs a reason (as deals.move_stage asks)."""
@@ -451,7 +421,7 @@ def _reason_check(stage, data):
         raise ValidationError({"unqualified_reason": gettext("Choose why it is unqualified.")})
 
 
-class DealView(RecordView):
+class DealView(DatasheetMixin, RecordView):
     column_list = [
         "name",
         "value",
@@ -514,17 +484,47 @@ class DealView(RecordView):
         "unqualified_reason": UnqualifiedReason.select().order_by(UnqualifiedReason.name),
     }
     form_fk_labels = {"stage": stage_label}
+    # Every field can narrow the list; the per-stage count above it follows the filters
+    # (admin/views/deal_list.py, template accord/board_deal_list.html).
     column_filters = [
-        *owner_filters(Deal),
+        pf.FilterLike(Deal.name, _l("Name")),
+        pf.FilterEqual(Deal.name, _l("Name")),
         ChoiceFilter(Deal.stage, _l("Stage"), query_options(stages_query, stage_label)),
         ChoiceFilter(Deal.pipeline, _l("Pipeline"), _by_name(Pipeline)),
-        ChoiceFilter(Deal.source, _l("Source"), _by_name(Source)),
+        deal_list.OutcomeFilter(Deal.stage, _l("Outcome")),
         EmptyFilter(Deal.closed_at, _l("Closed"), _l("closed"), empty_means_yes=False),
-        Deal.hot,
-        Deal.value,
-        Deal.estimated_close_date,
-        Deal.created_at,
+        pf.DateTimeBetweenFilter(Deal.closed_at, _l("Closed")),
+        pf.FloatGreaterFilter(Deal.value, _l("Value")),
+        pf.FloatSmallerFilter(Deal.value, _l("Value")),
+        pf.FloatEqualFilter(Deal.value, _l("Value")),
+        deal_list.CodeFilter(Deal.currency, _l("Currency")),
+        *owner_filters(Deal),
+        pf.BooleanEqualFilter(Deal.hot, _l("Hot")),
+        pf.DateBetweenFilter(Deal.estimated_close_date, _l("Estimated close")),
+        pf.DateSmallerFilter(Deal.estimated_close_date, _l("Estimated close")),
+        pf.DateGreaterFilter(Deal.estimated_close_date, _l("Estimated close")),
+        EmptyFilter(Deal.estimated_close_date, _l("Estimated close"), _l("not set")),
+        ChoiceFilter(Deal.source, _l("Source"), _by_name(Source)),
+        deal_list.LinkedNameFilter(Deal.contact, _l("Contact name")),
+        deal_list.LinkedNameFilter(Deal.organization, _l("Organization name")),
+        ChoiceFilter(Deal.loss_reason, _l("Loss reason"), _by_name(LossReason)),
+        ChoiceFilter(
+            Deal.unqualified_reason, _l("Unqualified reason"), _by_name(UnqualifiedReason)
+        ),
+        pf.DateTimeBetweenFilter(Deal.created_at, _l("Created")),
+        pf.DateTimeGreaterFilter(Deal.created_at, _l("Created")),
+        pf.DateTimeSmallerFilter(Deal.created_at, _l("Created")),
+        pf.DateTimeBetweenFilter(Deal.updated_at, _l("Updated")),
+        pf.DateTimeGreaterFilter(Deal.updated_at, _l("Updated")),
+        pf.DateTimeSmallerFilter(Deal.updated_at, _l("Updated")),
+        pf.DateTimeBetweenFilter(Deal.last_stage_change_at, _l("Stage changed")),
     ]
+    column_sortable_list = ["name", "value", "hot", "estimated_close_date", "updated_at"]
+    list_template = "accord/board_deal_list.html"
+
+    def stage_counts(self, search, filters):
+        """Per stage, how many of the listed deals (the list's search and filters)."""
+        return deal_list.stage_counts(self, search, filters)
 
     def create_record(self, user, data, owner, form):
         stage = Stage.get_or_none(Stage.id == data["stage"]) if data.get("stage") else None
@@ -556,14 +556,6 @@ class DealView(RecordView):
                 ),
             }
         return actions
-
-    def related_lists(self, record):
-        return [
-            (_l("Tasks"), self.scoped(Task, Task.deal == record.id)),
-            (_l("Appointments"), self.scoped(Appointment, Appointment.deal == record.id)),
-            (_l("Notes"), self.scoped(Note, Note.deal == record.id)),
-            (_l("Documents"), self.scoped(Document, Document.deal == record.id)),
-        ]
 
     @expose("/move_stage/", methods=("POST",))
     def move_stage_view(self):
@@ -664,6 +656,8 @@ class TaskView(LinkedView):
         user = current_user()
         if self.run_service(None, lambda: tasks.complete(user, task, done)) is not None:
             flash(gettext("Task done.") if done else gettext("Task open again."), "success")
+            if done and (sheet := next_todo_url(task)):
+                return redirect(sheet)  # the record's datasheet asks for the next to-do
         return redirect(self.get_url(".details_view", id=task.id))
 
 

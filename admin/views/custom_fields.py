@@ -1,0 +1,343 @@
+"""Custom fields in the record views: form fields, list columns, filters, sorting, search
+and export, all built per request from the current definitions (an admin may add a field
+at any time; no restart)."""
+
+import datetime as dt
+
+from flask import g, has_request_context, request
+from flask_admin.contrib.peewee import filters as pf
+from flask_admin.form import rules
+from flask_admin.helpers import get_form_data
+from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from markupsafe import Markup
+from wtforms.form import BaseForm
+
+from accord.admin.views import formatters
+from accord.admin.views.gate import current_user
+from accord.core import custom_index, custom_values
+from accord.core.fields import FieldError, field_type
+from accord.core.models import CUSTOM_FIELD_ENTITIES
+
+PREFIX = "custom__"
+TEXT_TYPES = ("text", "paragraph", "email", "phone", "url", "address")
+
+
+def _definitions(kind):
+    cache = g.setdefault("_accord_custom_defs", {})
+    if kind not in cache:
+        cache[kind] = custom_values.definitions(kind)
+    return cache[kind]
+
+
+def _expression(model, definition):
+    expr = custom_index.expression(model, definition.key, definition.type)
+    expr._accord_custom = True  # see CustomFieldsMixin._handle_join
+    return expr
+
+
+class CustomSort:
+    """A sortable-column value Flask-Admin passes back to `_sort_clause`."""
+
+    def __init__(self, definition):
+        self.definition = definition
+
+
+class IsoDateMixin:
+    # Dates are stored as ISO text: compare text with text on every database.
+    def clean(self, value):
+        return dt.date.fromisoformat(value.strip()).isoformat()
+
+
+class DateAfter(IsoDateMixin, pf.DateGreaterFilter):
+    pass
+
+
+class DateBefore(IsoDateMixin, pf.DateSmallerFilter):
+    pass
+
+
+class DateOn(IsoDateMixin, pf.DateEqualFilter):
+    pass
+
+
+class ChoiceContains(pf.FilterEqual):
+    """Multi-select: the stored JSON array holds this key."""
+
+    def apply(self, query, value):
+        return query.where(self.column ** f'%"{value}"%')
+
+    def operation(self):
+        return _l("includes")
+
+
+def filters_for(model, definition):
+    column, label = _expression(model, definition), definition.label
+    choices = [(c["key"], c["label"]) for c in (definition.options or {}).get("choices") or []]
+    kind = definition.type
+    if kind in ("number", "currency"):
+        return [
+            pf.FloatEqualFilter(column, label),
+            pf.FloatGreaterFilter(column, label),
+            pf.FloatSmallerFilter(column, label),
+        ]
+    if kind == "date":
+        return [DateOn(column, label), DateAfter(column, label), DateBefore(column, label)]
+    if kind == "checkbox":
+        # json_extract gives 1/0 on SQLite, ->> gives 'true'/'false' on PostgreSQL.
+        truth = custom_index.expression(model, definition.key, "text")
+        truth._accord_custom = True
+        return [_CheckboxFilter(truth, label)]
+    if kind == "dropdown":
+        return [pf.FilterEqual(column, label, options=choices), pf.FilterInList(column, label)]
+    if kind == "multiselect":
+        return [ChoiceContains(column, label, options=choices)]
+    return [pf.FilterLike(column, label), pf.FilterEqual(column, label)]
+
+
+class _CheckboxFilter(pf.BooleanEqualFilter):
+    def apply(self, query, value):
+        truthy = self.column.in_([1, "1", "true"])
+        if value == "1":
+            return query.where(truthy)
+        return query.where(~truthy | self.column.is_null())
+
+
+class CustomFieldsRule(rules.BaseRule):
+    """Renders the form's custom fields after the view's own (form_rules are static)."""
+
+    @property
+    def visible_fields(self):
+        # Flask-Admin drops form fields no rule claims: claim today's custom fields.
+        if not has_request_context() or self.rule_set is None:
+            return []
+        return [PREFIX + d.key for d in self.rule_set.view.custom_definitions()]
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        parts = []
+        for field in form:
+            if field.name.startswith(PREFIX):
+                rule = rules.Field(field.name)
+                rule.configure(self.rule_set, self.parent)
+                parts.append(rule(form, form_opts, field_args))
+        return Markup("".join(str(p) for p in parts))
+
+
+class CustomFieldsMixin:
+    """Mix into a record view before AccessModelView."""
+
+    @property
+    def custom_entity(self):
+        # The endpoints lead, contact, company, deal and task are the custom-field entities.
+        return self.endpoint if self.endpoint in CUSTOM_FIELD_ENTITIES else None
+
+    # Definitions --------------------------------------------------------------------
+
+    def custom_definitions(self):
+        if not self.custom_entity:
+            return []
+        return _definitions(self.custom_entity)
+
+    # Forms --------------------------------------------------------------------------
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        if self.custom_entity and self.form_rules is not None:
+            if not any(isinstance(r, CustomFieldsRule) for r in self.form_rules):
+                self.form_rules = [*self.form_rules, CustomFieldsRule()]
+        return form_class
+
+    def _add_custom_fields(self, form, obj):
+        formdata = get_form_data() if request.method == "POST" else None
+        stored = (getattr(obj, "custom", None) or {}) if obj is not None else {}
+        for definition in self.custom_definitions():
+            ftype = field_type(definition)
+            name = PREFIX + definition.key
+            unbound = ftype.form_field(
+                definition.label, definition.required, (definition.options or {}).get("help", "")
+            )
+            # wtforms refuses fields on Form instances; BaseForm binds them (definitions
+            # change at run time, so a form class per request would leak classes).
+            BaseForm.__setitem__(form, name, unbound)
+            setattr(form, name, form._fields[name])
+            value = None
+            if stored.get(definition.key) is not None:
+                try:
+                    value = ftype.to_form(ftype.from_storage(stored[definition.key]))
+                except (FieldError, ValueError, TypeError, KeyError):
+                    value = str(stored[definition.key])
+            form[name].process(formdata, data=value)
+        return form
+
+    def create_form(self, obj=None):
+        return self._add_custom_fields(super().create_form(obj), None)
+
+    def edit_form(self, obj=None):
+        return self._add_custom_fields(super().edit_form(obj), obj)
+
+    def form_values(self, form, record=None):
+        data, owner = super().form_values(form, record)
+        custom = {}
+        for field in form:
+            if field.name.startswith(PREFIX):
+                custom[field.name[len(PREFIX) :]] = field.data
+        if custom:
+            data["custom"] = custom
+        return data, owner
+
+    def show_errors(self, form, errors):
+        mapped = {
+            (PREFIX + key[len("custom.") :] if key.startswith("custom.") else key): message
+            for key, message in errors.items()
+        }
+        return super().show_errors(form, mapped)
+
+    # Lists: columns, sorting, filters, search, export ----------------------------------
+
+    def _custom_columns(self, listed_only=True):
+        return [
+            (PREFIX + d.key, d.label)
+            for d in self.custom_definitions()
+            if d.show_in_list or not listed_only
+        ]
+
+    @property
+    def _list_columns(self):
+        base = self.__dict__.get("_base_list_columns", [])
+        if not self.custom_entity or not _in_request():
+            return base
+        return [*base, *self._custom_columns()]
+
+    @_list_columns.setter
+    def _list_columns(self, value):
+        self.__dict__["_base_list_columns"] = value
+
+    @property
+    def _sortable_columns(self):
+        base = self.__dict__.get("_base_sortable_columns", {})
+        if not self.custom_entity or not _in_request():
+            return base
+        extra = {PREFIX + d.key: CustomSort(d) for d in self.custom_definitions() if d.show_in_list}
+        return {**base, **extra}
+
+    @_sortable_columns.setter
+    def _sortable_columns(self, value):
+        self.__dict__["_base_sortable_columns"] = value
+
+    def _handle_join(self, query, field, joins):
+        # Custom values live in the model's own row: never a join. (peewee Functions
+        # answer any attribute, so upstream's model check cannot tell.)
+        if getattr(field, "_accord_custom", False):
+            return query
+        return super()._handle_join(query, field, joins)
+
+    def _sort_clause(self, query, joins, sort_field, sort_desc):
+        if isinstance(sort_field, CustomSort):
+            expr = _expression(self.model, sort_field.definition)
+            return query, joins, (expr.desc(nulls="LAST") if sort_desc else expr.asc(nulls="LAST"))
+        return super()._sort_clause(query, joins, sort_field, sort_desc)
+
+    @property
+    def _filters(self):
+        base = self.__dict__.get("_base_filters") or []
+        if not self.custom_entity or not _in_request():
+            return base
+        extra = [
+            flt
+            for d in self.custom_definitions()
+            if d.filterable
+            for flt in filters_for(self.model, d)
+        ]
+        return [*base, *extra]
+
+    @_filters.setter
+    def _filters(self, value):
+        self.__dict__["_base_filters"] = value
+
+    @property
+    def _filter_args(self):
+        filters = self._filters
+        if not filters:
+            return None
+        return {self.get_filter_arg(i, flt): (i, flt) for i, flt in enumerate(filters)}
+
+    @_filter_args.setter
+    def _filter_args(self, value):
+        pass  # derived from _filters on every request
+
+    @property
+    def _search_fields(self):
+        base = self.__dict__.get("_base_search_fields", [])
+        if not self.custom_entity or not _in_request():
+            return base
+        extra = [
+            _expression(self.model, d) for d in self.custom_definitions() if d.type in TEXT_TYPES
+        ]
+        return [*base, *extra]
+
+    @_search_fields.setter
+    def _search_fields(self, value):
+        self.__dict__["_base_search_fields"] = value
+
+    @property
+    def _export_columns(self):
+        base = self.__dict__.get("_base_export_columns", [])
+        if not self.custom_entity or not _in_request():
+            return base
+        return [*base, *self._custom_columns(listed_only=False)]
+
+    @_export_columns.setter
+    def _export_columns(self, value):
+        self.__dict__["_base_export_columns"] = value
+
+    def _custom_value(self, model, name, as_csv=False):
+        key = name[len(PREFIX) :]
+        definition = next((d for d in self.custom_definitions() if d.key == key), None)
+        stored = (model.custom or {}).get(key)
+        if definition is None or stored is None:
+            return ""
+        ftype = field_type(definition)
+        try:
+            value = ftype.from_storage(stored)
+            return ftype.to_csv(value) if as_csv else ftype.format(value, _locale())
+        except (FieldError, ValueError, TypeError, KeyError):
+            return str(stored)
+
+    @pass_context
+    def get_list_value(self, context, model, name):
+        if name.startswith(PREFIX):
+            return self._badge(model, name) or self._custom_value(model, name)
+        return super().get_list_value(context, model, name)
+
+    def _badge(self, model, name):
+        """Dropdown choices with colours show as coloured badges."""
+        key = name[len(PREFIX) :]
+        definition = next((d for d in self.custom_definitions() if d.key == key), None)
+        if definition is None or definition.type != "dropdown":
+            return None
+        stored = (model.custom or {}).get(key)
+        for choice in (definition.options or {}).get("choices") or []:
+            if choice["key"] == stored and choice.get("background_color"):
+                return Markup(
+                    '<span class="badge" style="color:{};background:{}" title="{}">{}</span>'
+                ).format(
+                    choice.get("font_color") or "#212529",
+                    choice["background_color"],
+                    choice["label"],
+                    choice.get("abbreviation") or choice["label"],
+                )
+        return None
+
+    def get_export_value(self, model, name):
+        if name.startswith(PREFIX):
+            return formatters.csv_safe(self._custom_value(model, name, as_csv=True))
+        return super().get_export_value(model, name)
+
+
+def _locale():
+    user = current_user()
+    return getattr(user, "locale", None) or "en"
+
+
+def _in_request():
+    return has_request_context()

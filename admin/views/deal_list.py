@@ -1,0 +1,156 @@
+"""The deal list's extras: filters on linked names and outcomes, and the per-stage count
+shown above the list (the currently filtered, visible deals grouped by stage)."""
+
+from urllib.parse import urlencode
+
+from flask import current_app, request, url_for
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
+from flask_admin.contrib.peewee.tools import parse_like_term
+from flask_babel import lazy_gettext as _l
+from peewee import fn
+
+from accord.admin.views.base import _FILTER_ARG
+from accord.admin.views.filters import ChoiceFilter
+from accord.core.models import STAGE_CATEGORIES, Contact, Deal, Pipeline, Stage
+
+OUTCOMES = {
+    "active": _l("Open"),
+    "won": _l("Won"),
+    "lost": _l("Lost"),
+    "unqualified": _l("Unqualified"),
+}
+assert set(OUTCOMES) == set(STAGE_CATEGORIES)
+
+
+class CodeFilter(FilterEqual):
+    """A currency code: compared in capitals, whatever was typed."""
+
+    def clean(self, value):
+        return value.strip().upper()
+
+    def validate(self, value):
+        return 0 < len(value.strip()) <= 3
+
+
+class LinkedNameFilter(BasePeeweeFilter):
+    """The deal's contact (or organization) has a name containing the text."""
+
+    def apply(self, query, value):
+        names = Contact.select(Contact.id).where(Contact.name ** parse_like_term(value))
+        return query.where(self.column.in_(names))
+
+    def operation(self):
+        return _l("contains")
+
+
+class OutcomeFilter(BasePeeweeFilter):
+    """Open, won, lost or unqualified: the category of the deal's stage."""
+
+    def __init__(self, column, name):
+        super().__init__(column, name, options=[(k, v) for k, v in OUTCOMES.items()])
+
+    def validate(self, value):
+        return value in OUTCOMES
+
+    def apply(self, query, value):
+        return query.where(self.column.in_(Stage.select(Stage.id).where(Stage.category == value)))
+
+    def operation(self):
+        return _l("is")
+
+
+# The per-stage count -------------------------------------------------------------------
+
+
+def filtered_query(view, search, filters):
+    """The list's query with its search and filters, unsorted and unpaginated.
+
+    Mirrors the search and filter part of flask_admin.contrib.peewee.ModelView.get_list,
+    so the counts describe exactly the rows the list pages through."""
+    query = view.get_query()
+    joins = set()
+    if view._search_supported and search:
+        for value in search.split(" "):
+            if not value:
+                continue
+            term = parse_like_term(value)
+            stmt = None
+            for field in view._search_fields:
+                query = view._handle_join(query, field, joins)
+                stmt = field**term if stmt is None else stmt | (field**term)
+            query = query.where(stmt)
+    for index, _name, value in filters or ():
+        flt = view._filters[index]
+        query = view._handle_join(query, flt.column, joins)
+        query = flt.apply(query, flt.clean(value))
+    return query
+
+
+def stage_counts(view, search, filters):
+    """[(stage, count, url)] of the filtered deals, in pipeline and stage order: one
+    GROUP BY over the list's own query (scoped by the access policy like the list).
+    `search` and `filters` are the list's own, as parsed for it (parsing again would
+    repeat its messages about mistyped filter values)."""
+    query = filtered_query(view, search, filters)
+    grouped = (
+        query.select(Deal.stage, fn.COUNT(Deal.id).alias("n"))
+        .order_by()
+        .group_by(Deal.stage)
+        .tuples()
+    )
+    counts = dict(grouped)
+    if not counts:
+        return []
+    stages = (
+        Stage.select(Stage, Pipeline)
+        .join(Pipeline)
+        .where(Stage.id.in_(list(counts)))
+        .order_by(Pipeline.position, Pipeline.id, Stage.position, Stage.id)
+    )
+    arg = filter_arg(view, Deal.stage)
+    return [(stage, counts[stage.id], _with_stage(arg, stage.id)) for stage in stages]
+
+
+def _with_stage(arg, stage_id):
+    """The current list URL narrowed to one stage (any earlier stage filter replaced)."""
+    if arg is None:
+        return None
+    pairs, highest = [], -1
+    for key, value in request.args.items(multi=True):
+        match = _FILTER_ARG.fullmatch(key)
+        if match:
+            highest = max(highest, int(match.group(1)))
+            if match.group(2) == arg:
+                continue
+        if key == "page":
+            continue
+        pairs.append((key, value))
+    pairs.append((f"flt{highest + 1}_{arg}", str(stage_id)))
+    return url_for(".index_view") + "?" + urlencode(pairs)
+
+
+# Links into the list from elsewhere (the board's "+N more") ------------------------------------
+
+
+def filter_arg(view, column, kind=ChoiceFilter):
+    """The URL name of the view's `kind` filter on `column`, or None."""
+    for index, flt in enumerate(view._filters or ()):
+        if isinstance(flt, kind) and flt.column is column:
+            return view.get_filter_arg(index, flt)
+    return None
+
+
+def deal_view():
+    for admin in current_app.extensions.get("admin", []):
+        for view in admin._views:
+            if view.endpoint == "deal":
+                return view
+    return None
+
+
+def stage_list_url(stage_id):
+    """The deal list filtered by one stage."""
+    view = deal_view()
+    arg = filter_arg(view, Deal.stage) if view is not None else None
+    base = url_for("deal.index_view")
+    return base + "?" + urlencode({f"flt0_{arg}": stage_id}) if arg else base

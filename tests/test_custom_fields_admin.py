@@ -1,0 +1,188 @@
+"""Custom fields through the back office: settings, forms, lists, filters, sort, export."""
+
+import csv
+import io
+import re
+
+import pytest
+
+from accord.core.models import CustomField, Deal
+from accord.core.services import custom_fields
+from accord.core.services.records import default_stage
+from tests.web import csrf_token, login
+
+
+@pytest.fixture
+def admin_client(app, world):
+    client = app.test_client()
+    login(client, "a@world.test")
+    return client
+
+
+def define_via_settings(client, **fields):
+    data = {
+        "csrf_token": csrf_token(client, "/admin/custom_field/new/"),
+        "entity_kind": "deal",
+        "position": "0",
+    }
+    data.update(fields)
+    return client.post("/admin/custom_field/new/", data=data)
+
+
+def test_admin_defines_a_coloured_dropdown_in_settings(admin_client):
+    response = define_via_settings(
+        admin_client,
+        key="level",
+        label="Level",
+        type="dropdown",
+        show_in_list="y",
+        filterable="y",
+        choices_text="Gold; GLD; #000000; #ffd700\nSilver; SLV\nBronze",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    field = CustomField.get(CustomField.key == "level")
+    assert [c["label"] for c in field.options["choices"]] == ["Gold", "Silver", "Bronze"]
+    assert field.options["choices"][0]["background_color"] == "#ffd700"
+
+
+def test_bad_choices_come_back_with_a_clear_message_and_the_input_kept(admin_client):
+    response = define_via_settings(
+        admin_client, key="level", label="Level", type="dropdown", choices_text="Gold; G; red"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Colours look like #1a2b3c." in html
+    assert "Gold; G; red" in html
+    assert not CustomField.select().exists()
+
+
+def test_non_admin_cannot_open_custom_field_settings(app, world):
+    client = app.test_client()
+    login(client, "m@world.test")
+    assert client.get("/admin/custom_field/").status_code == 403
+
+
+@pytest.fixture
+def deal_fields(world):
+    admin = world.A
+    custom_fields.define(
+        admin,
+        "deal",
+        "level",
+        "Level",
+        "dropdown",
+        {
+            "choices": [
+                {"label": "Gold", "abbreviation": "GLD", "background_color": "#ffd700"},
+                "Silver",
+            ]
+        },
+        show_in_list=True,
+        filterable=True,
+    )
+    custom_fields.define(
+        admin, "deal", "signed", "Signed on", "date", show_in_list=True, filterable=True
+    )
+    custom_fields.define(
+        admin, "deal", "seats", "Seats", "number", show_in_list=True, filterable=True
+    )
+    custom_fields.define(admin, "deal", "notes_x", "Remark", "text")
+    return admin
+
+
+def create_deal(client, name, **custom):
+    data = {
+        "csrf_token": csrf_token(client, "/admin/deal/new/"),
+        "name": name,
+        "value": "100",
+        "currency": "EUR",
+        "stage": str(default_stage().id),
+    }
+    data.update({f"custom__{k}": v for k, v in custom.items()})
+    return client.post("/admin/deal/new/", data=data)
+
+
+def test_form_shows_validates_and_saves_custom_values(admin_client, deal_fields):
+    form = admin_client.get("/admin/deal/new/").get_data(as_text=True)
+    for key in ("custom__level", "custom__signed", "custom__seats", "custom__notes_x"):
+        assert f'name="{key}"' in form
+    bad = create_deal(admin_client, "Bad one", level="Gold", seats="many", signed="2026-02-30")
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 200
+    assert "Enter a number" in html and "Enter a date as YYYY-MM-DD." in html
+    assert 'value="Bad one"' in html  # nothing the user typed is lost
+    assert not Deal.select().where(Deal.name == "Bad one").exists()
+    good = create_deal(
+        admin_client, "Good one", level="Gold", seats="12", signed="2026-03-01", notes_x="VIP"
+    )
+    assert good.status_code == 302
+    deal = Deal.get(Deal.name == "Good one")
+    assert deal.custom == {"level": "Gold", "seats": 12, "signed": "2026-03-01", "notes_x": "VIP"}
+    edit = admin_client.get(f"/admin/deal/edit/?id={deal.id}").get_data(as_text=True)
+    assert 'value="2026-03-01"' in edit and 'value="12"' in edit
+
+
+def test_list_shows_filters_sorts_searches_and_exports_custom_values(admin_client, deal_fields):
+    create_deal(
+        admin_client, "Alpha", level="Gold", seats="30", signed="2026-01-10", notes_x="red fox"
+    )
+    create_deal(admin_client, "Beta", level="Silver", seats="5", signed="2026-05-01")
+    create_deal(admin_client, "Gamma", seats="100")
+    page = admin_client.get("/admin/deal/?search=Alpha").get_data(as_text=True)
+    assert "GLD" in page and "#ffd700" in page  # the coloured badge
+    view_filters = admin_client.get("/admin/deal/").get_data(as_text=True)
+    assert "Level" in view_filters and "Seats" in view_filters
+
+    def names(query):
+        html = admin_client.get("/admin/deal/?" + query).get_data(as_text=True)
+        return [n for n in ("Alpha", "Beta", "Gamma") if n in html]
+
+    # Filter indices: the view's own filters come first; find ours by label and kind.
+    view = next(
+        v for v in admin_client.application.extensions["admin"][0]._views if v.endpoint == "deal"
+    )
+    args = {}
+    with admin_client.application.test_request_context("/admin/deal/"):
+        for index, flt in enumerate(view._filters):
+            args.setdefault((str(flt.name), type(flt).__name__), view.get_filter_arg(index, flt))
+    level_eq = args[("Level", "FilterEqual")]
+    seats_gt = args[("Seats", "FloatGreaterFilter")]
+    signed_after = args[("Signed on", "DateAfter")]
+    assert names(f"flt0_{level_eq}=Gold") == ["Alpha"]
+    assert names(f"flt0_{seats_gt}=10") == ["Alpha", "Gamma"]
+    assert names(f"flt0_{signed_after}=2026-03-01") == ["Beta"]
+    assert names("search=fox") == ["Alpha"]
+
+    html = admin_client.get("/admin/deal/").get_data(as_text=True)
+    columns = html.split("<thead", 1)[1].split("</thead>", 1)[0]
+    assert "Seats" in columns
+    # Sort by the Seats column: numbers sort as numbers (5 < 30 < 100).
+    link = re.search(r'href="[^"]*[?&]sort=(\d+)[^"]*"[^>]*>\s*Seats', columns)
+    assert link, "the Seats column is sortable"
+    html = admin_client.get(f"/admin/deal/?sort={link.group(1)}").get_data(as_text=True)
+    assert sorted(("Alpha", "Beta", "Gamma"), key=html.find) == ["Beta", "Alpha", "Gamma"]
+    export = admin_client.get("/admin/deal/export/csv/").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(export)))
+    alpha = next(r for r in rows if r.get("Name") == "Alpha")
+    assert (
+        alpha["Level"] == "Gold" and alpha["Seats"] == "30" and alpha["Signed on"] == "2026-01-10"
+    )
+    assert alpha["Remark"] == "red fox"
+
+
+def test_labels_and_choice_names_are_inert(admin_client, world):
+    payload = '<img src=x onerror="alert(1)">'
+    custom_fields.define(
+        world.A,
+        "deal",
+        "xss",
+        payload,
+        "dropdown",
+        {"choices": [{"label": payload, "abbreviation": payload, "background_color": "#ff0000"}]},
+        show_in_list=True,
+        filterable=True,
+    )
+    create_deal(admin_client, "Inert", xss=payload)
+    for url in ("/admin/deal/", "/admin/deal/new/", "/admin/custom_field/"):
+        html = admin_client.get(url).get_data(as_text=True)
+        assert payload not in html, url

@@ -1,0 +1,185 @@
+"""Global search: what it finds, what it never shows, and how it treats odd input.
+
+The matching is accord.core.search.search (one function; the scale issue swaps the
+engine). The page /admin/search/?q=… groups results by kind, each a link to its
+datasheet, at most ten per kind with a link to the list for more.
+"""
+
+import re
+
+import pytest
+
+from accord.core import search
+from accord.core.models import Deal, Lead, User
+from accord.core.services import records
+from tests.oracle import expected
+from tests.web import login
+from tests.world import build_world
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def found_ids(results):
+    return {kind: [r.id for r in hits.records] for kind, hits in results.items()}
+
+
+def section(body, kind):
+    """The HTML of one result group (empty if the group is not shown)."""
+    match = re.search(rf'id="results-{kind}".*?</ul>', body, re.S)
+    return match.group(0) if match else ""
+
+
+@pytest.fixture
+def w(rt):
+    world = build_world()
+    admin = world.users["A"]
+    # Extra fields to search by: phone, a lead's company, a deal's organization.
+    records.update(admin, world.record("lead", "N1"), {"phone": "+36 30 555 0101"})
+    records.update(admin, world.record("contact", "N1"), {"phone": "+44 20 7946 0958"})
+    records.update(
+        admin, world.record("lead", "R"), {"organization_name": "Acme Widgets", "phone": "0612"}
+    )
+    records.update(
+        admin, world.record("deal", "N3"), {"organization": world.record("company", "N3").id}
+    )
+    return world
+
+
+def test_finds_by_name_email_phone_and_company(w):
+    user = w.users["N1"]  # a normal user sees everything
+    by_name = search.search(user, "Lead OfN4")
+    assert found_ids(by_name)["lead"] == [w.record("lead", "N4").id]
+    by_email = search.search(user, "person.N3@x.test")
+    assert found_ids(by_email)["contact"] == [w.record("contact", "N3").id]
+    by_phone = search.search(user, "555 0101")
+    assert found_ids(by_phone)["lead"] == [w.record("lead", "N1").id]
+    assert found_ids(search.search(user, "+44 20"))["contact"] == [w.record("contact", "N1").id]
+    # Company: a lead's organization name, a person's and a deal's organization.
+    assert found_ids(search.search(user, "acme"))["lead"] == [w.record("lead", "R").id]
+    by_company = found_ids(search.search(user, "Company of N3"))
+    assert by_company["company"] == [w.record("company", "N3").id]
+    assert by_company["contact"] == [w.record("contact", "N3").id]
+    assert by_company["deal"] == [w.record("deal", "N3").id]
+    # Case does not matter.
+    assert found_ids(search.search(user, "LEAD OFN4"))["lead"] == [w.record("lead", "N4").id]
+
+
+def test_prefix_matches_come_first(w):
+    user = w.users["A"]
+    records.create(user, Lead, {"organization_name": "Zeta Lead Holdings"})  # contains "Lead"
+    records.create(user, Lead, {"first_name": "Leader", "last_name": "Zz"})  # starts with it
+    names = [r.name for r in search.search(user, "lead")["lead"].records]
+    starting = [n for n in names if n.lower().startswith("lead")]
+    assert names[: len(starting)] == starting  # every prefix match before any other
+    assert "Zeta Lead Holdings" in names and "Leader Zz" in names
+
+
+def test_results_never_include_hidden_records(w):
+    """R (restricted) finds only own and unowned records; every user agrees with the
+    oracle for every record's name and email."""
+    restricted = w.users["R"]
+    for term in ("OfN1", "of N1", "lead.N1@x.test", "Deal of N4", "Company of N3", "555 0101"):
+        results = search.search(restricted, term)
+        assert all(not hits.records for hits in results.values()), term
+    for key in ("A", "M", "N1", "N4", "R", "D"):
+        user = User.get_by_id(w.users[key].id)
+        for (entity, _owner), record in w.records.items():
+            if entity not in search.KINDS:
+                continue
+            results = search.search(user, record.name)
+            shown = {r.id for r in results[entity].records}
+            assert (record.id in shown) == expected(user, "view", record), (key, record.name)
+
+
+def test_like_wildcards_match_only_themselves(w):
+    admin = w.users["A"]
+    percent = records.create(admin, Lead, {"last_name": "100% sure"})
+    records.create(admin, Lead, {"last_name": "100 percent"})
+    underscore = records.create(admin, Lead, {"last_name": "snake_case"})
+    records.create(admin, Lead, {"last_name": "snakeXcase"})
+    backslash = records.create(admin, Lead, {"last_name": "back\\slash"})
+    assert found_ids(search.search(admin, "%"))["lead"] == [percent.id]
+    assert found_ids(search.search(admin, "100%"))["lead"] == [percent.id]
+    assert found_ids(search.search(admin, "e_c"))["lead"] == [underscore.id]
+    assert found_ids(search.search(admin, "k\\s"))["lead"] == [backslash.id]
+    for term in ("'", '"', "'; DROP TABLE lead; --", "[a-z]", "*", "ü"):
+        search.search(admin, term)  # special characters are plain text, never an error
+
+
+def test_text_that_cannot_be_searched(w):
+    user = w.users["A"]
+    for bad in ("", "   ", "x" * (search.MAX_LENGTH + 1), "a\x00b", "bell\x07"):
+        with pytest.raises(search.QueryError):
+            search.search(user, bad)
+    # Runs of white space (tabs, new lines) count as one space.
+    found = search.search(user, "  Lead\t\nOfN4 ")["lead"].records
+    assert [r.id for r in found] == [w.record("lead", "N4").id]
+
+
+def test_the_page_groups_results_and_links_them(w, client):
+    login(client, w.users["N1"].email)
+    body = text(client.get("/admin/search/", query_string={"q": "of N3"}))
+    deal, company = w.record("deal", "N3"), w.record("company", "N3")
+    assert f'/admin/deal/details/?id={deal.id}"' in section(body, "deal")
+    assert f'/admin/company/details/?id={company.id}"' in section(body, "company")
+    assert "Lead OfN3" not in body  # "of N3" is not in the lead's name, email or company
+    assert "More in the list" not in body
+
+
+def test_more_than_ten_links_to_the_list(w, client):
+    admin = w.users["A"]
+    for n in range(12):
+        records.create(admin, Lead, {"first_name": "Bulk", "last_name": f"Buyer {n:02d}"})
+    login(client, admin.email)
+    body = text(client.get("/admin/search/", query_string={"q": "bulk"}))
+    leads = section(body, "lead")
+    assert leads.count("/admin/lead/details/?id=") == 10
+    assert '<span class="badge badge-light">10+</span>' in leads
+    assert 'href="/admin/lead/?search=bulk"' in body
+
+
+def test_restricted_user_page_shows_nothing_hidden(w, client):
+    login(client, w.users["R"].email)
+    body = text(client.get("/admin/search/", query_string={"q": "OfN1"}))
+    assert "Nothing found" in body
+    assert "OfN1</a>" not in body and "details/?id=" not in body.split("Nothing found")[1]
+    own = text(client.get("/admin/search/", query_string={"q": "Of"}))
+    shown = set(re.findall(r"/admin/(\w+)/details/\?id=(\d+)", own))
+    allowed = {
+        (entity, str(record.id))
+        for (entity, owner), record in w.records.items()
+        if entity in search.KINDS and owner in ("R", None)
+    }
+    assert shown and shown <= allowed
+
+
+def test_odd_input_on_the_page(w, client):
+    login(client, w.users["A"].email)
+    blank = client.get("/admin/search/?q=")
+    assert blank.status_code == 200 and "Find leads, contacts" in text(blank)
+    long = client.get("/admin/search/", query_string={"q": "y" * 500})
+    assert long.status_code == 200 and 'id="search-error"' in text(long)
+    control = client.get("/admin/search/", query_string={"q": "a\x00b"})
+    assert control.status_code == 200 and 'id="search-error"' in text(control)
+    payload = '<script>alert("x")</script>'
+    page = text(client.get("/admin/search/", query_string={"q": payload}))
+    assert "<script>alert(" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_search_box_is_on_every_page_and_needs_a_login(w, client):
+    assert client.get("/admin/search/?q=x").status_code == 302
+    login(client, w.users["N4"].email)
+    for page in ("/admin/", "/admin/profile/", "/admin/search/?q=lead"):
+        body = text(client.get(page))
+        assert 'action="/admin/search/"' in body and 'name="q"' in body, page
+
+
+def test_deleted_records_are_not_found(w):
+    admin = w.users["A"]
+    deal = w.record("deal", "N4")
+    records.delete(admin, deal)
+    assert not search.search(admin, "Deal of N4")["deal"].records
+    assert Deal.get_by_id(deal.id).deleted_at is not None
