@@ -186,3 +186,46 @@ def test_labels_and_choice_names_are_inert(admin_client, world):
     for url in ("/admin/deal/", "/admin/deal/new/", "/admin/custom_field/"):
         html = admin_client.get(url).get_data(as_text=True)
         assert payload not in html, url
+
+
+def test_datasheet_shows_custom_values(admin_client, deal_fields):
+    create_deal(admin_client, "Shown", level="Silver", seats="7", signed="2026-04-02")
+    deal = Deal.get(Deal.name == "Shown")
+    html = admin_client.get(f"/admin/deal/details/?id={deal.id}").get_data(as_text=True)
+    assert "Level" in html and "Silver" in html and "Seats" in html
+
+
+def test_a_plugin_field_type_works_end_to_end(session_runtime, rt, monkeypatch, tmp_path):
+    """The example plugin's "rating" type, installed through an entry point: definition,
+    form, validation, list, filter and export."""
+    from tests.plugin_example.support import example_runtime, install_example
+    from tests.test_plugins import example_app
+    from tests.world import build_world
+
+    install_example(monkeypatch, tmp_path)
+    with example_runtime(session_runtime) as runtime:
+        app = example_app(runtime)
+        world = build_world()
+        custom_fields.define(
+            world.A, "deal", "stars", "Stars", "rating", show_in_list=True, filterable=True
+        )
+        client = app.test_client()
+        login(client, "a@world.test")
+        assert 'name="custom__stars"' in client.get("/admin/deal/new/").get_data(as_text=True)
+        bad = create_deal(client, "Rated badly", stars="9")
+        assert "Enter a rating from 1 to 5." in bad.get_data(as_text=True)
+        assert create_deal(client, "Rated", stars="4").status_code == 302
+        assert Deal.get(Deal.name == "Rated").custom["stars"] == 4
+        listed = client.get("/admin/deal/?search=Rated").get_data(as_text=True)
+        assert "\u2605\u2605\u2605\u2605\u2606" in listed
+        view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "deal")
+        with app.test_request_context("/admin/deal/"):
+            arg = next(
+                view.get_filter_arg(i, f)
+                for i, f in enumerate(view._filters)
+                if str(f.name) == "Stars" and type(f).__name__ == "TypedEqual"
+            )
+        assert "Rated" in client.get(f"/admin/deal/?flt0_{arg}=4").get_data(as_text=True)
+        export = client.get("/admin/deal/export/csv/").get_data(as_text=True)
+        row = next(r for r in csv.DictReader(io.StringIO(export)) if r["Name"] == "Rated")
+        assert row["Stars"] == "4"

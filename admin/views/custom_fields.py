@@ -3,6 +3,7 @@ and export, all built per request from the current definitions (an admin may add
 at any time; no restart)."""
 
 import datetime as dt
+import json
 
 from flask import g, has_request_context, request
 from flask_admin.contrib.peewee import filters as pf
@@ -11,11 +12,13 @@ from flask_admin.helpers import get_form_data
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
+from peewee import SqliteDatabase
 from wtforms.form import BaseForm
 
 from accord.admin.views import formatters
 from accord.admin.views.gate import current_user
 from accord.core import custom_index, custom_values
+from accord.core.db import database
 from accord.core.fields import FieldError, field_type
 from accord.core.models import CUSTOM_FIELD_ENTITIES
 
@@ -92,7 +95,29 @@ def filters_for(model, definition):
         return [pf.FilterEqual(column, label, options=choices), pf.FilterInList(column, label)]
     if kind == "multiselect":
         return [ChoiceContains(column, label, options=choices)]
-    return [pf.FilterLike(column, label), pf.FilterEqual(column, label)]
+    if kind in TEXT_TYPES:
+        return [pf.FilterLike(column, label), pf.FilterEqual(column, label)]
+    # A plugin's type: compare with the value as the type stores it.
+    return [TypedEqual(column, label, ftype=field_type(definition))]
+
+
+class TypedEqual(pf.FilterEqual):
+    def __init__(self, column, name, ftype, **kwargs):
+        super().__init__(column, name, **kwargs)
+        self.ftype = ftype
+
+    def validate(self, value):
+        try:
+            return self.ftype.parse(value) is not None
+        except (FieldError, ValueError, TypeError):
+            return False
+
+    def clean(self, value):
+        stored = self.ftype.to_storage(self.ftype.parse(value))
+        if isinstance(database.obj, SqliteDatabase):
+            return stored  # json_extract gives native JSON values
+        # ->> and JSON_UNQUOTE give text: compare with the JSON text of the value.
+        return json.dumps(stored) if not isinstance(stored, str) else stored
 
 
 class _CheckboxFilter(pf.BooleanEqualFilter):
@@ -142,9 +167,13 @@ class CustomFieldsMixin:
 
     def scaffold_form(self):
         form_class = super().scaffold_form()
-        if self.custom_entity and self.form_rules is not None:
-            if not any(isinstance(r, CustomFieldsRule) for r in self.form_rules):
-                self.form_rules = [*self.form_rules, CustomFieldsRule()]
+        rules_now = self.form_rules
+        if (
+            self.custom_entity
+            and rules_now is not None
+            and not any(isinstance(r, CustomFieldsRule) for r in rules_now)
+        ):
+            self.form_rules = [*rules_now, CustomFieldsRule()]
         return form_class
 
     def _add_custom_fields(self, form, obj):

@@ -25,7 +25,7 @@ from accord.admin.views import formatters as fmt
 from accord.admin.views.base import _user_zone, prefetch, to_utc
 from accord.admin.views.gate import current_user
 from accord.admin.views.lookups import parse_id
-from accord.core import access, i18n
+from accord.core import access, custom_values, i18n
 from accord.core.models import (
     ActionType,
     Appointment,
@@ -221,6 +221,7 @@ class Datasheet:
     documents: list = field(default_factory=list)
     panels: list = field(default_factory=list)
     details_columns: list = field(default_factory=list)
+    custom_values: list = field(default_factory=list)  # [(label, text)] of custom fields
     action_types: list = field(default_factory=list)
     next_todo: dict = None  # the prompt after a completed to-do: prefilled values
     forms: dict = field(default_factory=dict)  # typed values to keep after an error
@@ -277,6 +278,11 @@ class DatasheetMixin:
         sheet.panels = self.record_panels(record)
         shown = set(HEADER_FIELDS.get(kind, ())) | NOT_IN_DETAILS
         sheet.details_columns = [(c, n) for c, n in self._details_columns if c not in shown]
+        sheet.custom_values = [
+            (definition.label, text)
+            for definition, text in custom_values.display(record, _locale())
+            if text
+        ]
         sheet.action_types = list(ActionType.select().order_by(ActionType.position, ActionType.id))
         if completed is not None:
             sheet.next_todo = self.next_todo_prefill(completed)
