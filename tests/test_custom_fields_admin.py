@@ -229,3 +229,54 @@ def test_a_plugin_field_type_works_end_to_end(session_runtime, rt, monkeypatch, 
         export = client.get("/admin/deal/export/csv/").get_data(as_text=True)
         row = next(r for r in csv.DictReader(io.StringIO(export)) if r["Name"] == "Rated")
         assert row["Stars"] == "4"
+
+
+def test_tags_on_records_through_form_list_filter_and_export(admin_client, world):
+    from accord.core.models import Tag
+    from accord.core.services import tags
+
+    vip, cold = Tag.create(name="VIP"), Tag.create(name="Cold")
+    data = {
+        "csrf_token": csrf_token(admin_client, "/admin/deal/new/"),
+        "name": "Tagged deal",
+        "value": "1",
+        "currency": "EUR",
+        "stage": str(default_stage().id),
+        "tags": [str(vip.id), str(cold.id)],
+    }
+    assert admin_client.post("/admin/deal/new/", data=data).status_code == 302
+    deal = Deal.get(Deal.name == "Tagged deal")
+    assert tags.tag_ids(deal) == sorted([vip.id, cold.id])
+    view = next(
+        v for v in admin_client.application.extensions["admin"][0]._views if v.endpoint == "deal"
+    )
+    with admin_client.application.test_request_context("/admin/deal/"):
+        arg = next(
+            view.get_filter_arg(i, f)
+            for i, f in enumerate(view._filters)
+            if type(f).__name__ == "TagFilter"
+        )
+    listed = admin_client.get(f"/admin/deal/?flt0_{arg}={vip.id}").get_data(as_text=True)
+    assert "Tagged deal" in listed and "Deal of N1" not in listed and ">VIP<" in listed
+    export = admin_client.get("/admin/deal/export/csv/").get_data(as_text=True)
+    row = next(r for r in csv.DictReader(io.StringIO(export)) if r["Name"] == "Tagged deal")
+    assert row["Tags"] == "Cold; VIP"
+    # Removing one tag in the edit form keeps the other, and the history records it.
+    edit = {
+        "csrf_token": csrf_token(admin_client, f"/admin/deal/edit/?id={deal.id}"),
+        "name": "Tagged deal",
+        "value": "1",
+        "currency": "EUR",
+        "stage": str(deal.stage_id),
+        "tags": [str(vip.id)],
+    }
+    assert admin_client.post(f"/admin/deal/edit/?id={deal.id}", data=edit).status_code == 302
+    assert tags.tag_ids(deal) == [vip.id]
+
+
+def test_unknown_tags_are_refused_by_the_service(world):
+    from accord.core.services import ValidationError, records
+
+    with pytest.raises(ValidationError) as error:
+        records.create(world.A, Deal, {"name": "X", "tags": ["no-such-tag"]})
+    assert "tags" in error.value.errors

@@ -13,14 +13,17 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
 from peewee import SqliteDatabase
+from wtforms import SelectMultipleField
 from wtforms.form import BaseForm
+from wtforms.validators import Optional
 
 from accord.admin.views import formatters
 from accord.admin.views.gate import current_user
 from accord.core import custom_index, custom_values
 from accord.core.db import database
 from accord.core.fields import FieldError, field_type
-from accord.core.models import CUSTOM_FIELD_ENTITIES
+from accord.core.models import CUSTOM_FIELD_ENTITIES, RecordTag, Tag
+from accord.core.services import tags
 
 PREFIX = "custom__"
 TEXT_TYPES = ("text", "paragraph", "email", "phone", "url", "address")
@@ -128,6 +131,30 @@ class _CheckboxFilter(pf.BooleanEqualFilter):
         return query.where(~truthy | self.column.is_null())
 
 
+class TagFilter(pf.BasePeeweeFilter):
+    """Records carrying a tag (one indexed subquery on record_tag)."""
+
+    def __init__(self, model, name):
+        super().__init__(
+            model.id,
+            name,
+            options=lambda: [(str(t.id), t.name) for t in Tag.select().order_by(Tag.name)],
+        )
+        self.model = model
+
+    def apply(self, query, value):
+        tagged = RecordTag.select(RecordTag.record_id).where(
+            (RecordTag.entity_kind == self.model.entity) & (RecordTag.tag == int(value))
+        )
+        return query.where(self.model.id.in_(tagged))
+
+    def validate(self, value):
+        return str(value).isdigit()
+
+    def operation(self):
+        return _l("is")
+
+
 class CustomFieldsRule(rules.BaseRule):
     """Renders the form's custom fields after the view's own (form_rules are static)."""
 
@@ -136,12 +163,14 @@ class CustomFieldsRule(rules.BaseRule):
         # Flask-Admin drops form fields no rule claims: claim today's custom fields.
         if not has_request_context() or self.rule_set is None:
             return []
-        return [PREFIX + d.key for d in self.rule_set.view.custom_definitions()]
+        view = self.rule_set.view
+        tags_field = ["tags"] if view.taggable else []
+        return [*tags_field, *(PREFIX + d.key for d in view.custom_definitions())]
 
     def __call__(self, form, form_opts=None, field_args=None):
         parts = []
         for field in form:
-            if field.name.startswith(PREFIX):
+            if field.name.startswith(PREFIX) or field.name == "tags":
                 rule = rules.Field(field.name)
                 rule.configure(self.rule_set, self.parent)
                 parts.append(rule(form, form_opts, field_args))
@@ -155,6 +184,10 @@ class CustomFieldsMixin:
     def custom_entity(self):
         # The endpoints lead, contact, company, deal and task are the custom-field entities.
         return self.endpoint if self.endpoint in CUSTOM_FIELD_ENTITIES else None
+
+    @property
+    def taggable(self):
+        return self.endpoint in ("lead", "contact", "company", "deal")
 
     # Definitions --------------------------------------------------------------------
 
@@ -198,11 +231,27 @@ class CustomFieldsMixin:
             form[name].process(formdata, data=value)
         return form
 
+    def _add_tags_field(self, form, obj):
+        if not self.taggable:
+            return form
+        choices = [(str(t.id), t.name) for t in Tag.select().order_by(Tag.name)]
+        if not choices:
+            return form
+        BaseForm.__setitem__(
+            form, "tags", SelectMultipleField(_l("Tags"), choices=choices, validators=[Optional()])
+        )
+        form.tags = form._fields["tags"]
+        current = [str(i) for i in tags.tag_ids(obj)] if obj is not None else []
+        form.tags.process(get_form_data() if request.method == "POST" else None, data=current)
+        return form
+
     def create_form(self, obj=None):
-        return self._add_custom_fields(super().create_form(obj), None)
+        form = self._add_tags_field(super().create_form(obj), None)
+        return self._add_custom_fields(form, None)
 
     def edit_form(self, obj=None):
-        return self._add_custom_fields(super().edit_form(obj), obj)
+        form = self._add_tags_field(super().edit_form(obj), obj)
+        return self._add_custom_fields(form, obj)
 
     def form_values(self, form, record=None):
         data, owner = super().form_values(form, record)
@@ -212,6 +261,10 @@ class CustomFieldsMixin:
                 custom[field.name[len(PREFIX) :]] = field.data
         if custom:
             data["custom"] = custom
+        if "tags" in form and (
+            record is None or [int(v) for v in form.tags.data or []] != tags.tag_ids(record)
+        ):
+            data["tags"] = list(form.tags.data or [])
         return data, owner
 
     def show_errors(self, form, errors):
@@ -224,7 +277,8 @@ class CustomFieldsMixin:
     # Lists: columns, sorting, filters, search, export ----------------------------------
 
     def _custom_columns(self, listed_only=True):
-        return [
+        tag_column = [("tags", _l("Tags"))] if self.taggable else []
+        return tag_column + [
             (PREFIX + d.key, d.label)
             for d in self.custom_definitions()
             if d.show_in_list or not listed_only
@@ -277,6 +331,8 @@ class CustomFieldsMixin:
             if d.filterable
             for flt in filters_for(self.model, d)
         ]
+        if self.taggable:
+            extra.insert(0, TagFilter(self.model, _l("Tag")))
         return [*base, *extra]
 
     @_filters.setter
@@ -332,8 +388,28 @@ class CustomFieldsMixin:
         except (FieldError, ValueError, TypeError, KeyError):
             return str(stored)
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, rows = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        )
+        if execute and self.taggable:
+            g._accord_tags = tags.names_by_record(self.model.entity, [r.id for r in rows])
+        return count, rows
+
+    def _tags_of(self, model):
+        # get_list (lists and exports) loads every row's tags in one query.
+        names = getattr(g, "_accord_tags", None)
+        if names is None:
+            names = tags.names_by_record(self.model.entity, [model.id])
+        return names.get(model.id, [])
+
     @pass_context
     def get_list_value(self, context, model, name):
+        if name == "tags":
+            return Markup(" ").join(
+                Markup('<span class="badge badge-light border">{}</span>').format(n)
+                for n in self._tags_of(model)
+            )
         if name.startswith(PREFIX):
             return self._badge(model, name) or self._custom_value(model, name)
         return super().get_list_value(context, model, name)
@@ -358,6 +434,8 @@ class CustomFieldsMixin:
         return None
 
     def get_export_value(self, model, name):
+        if name == "tags":
+            return formatters.csv_safe("; ".join(self._tags_of(model)))
         if name.startswith(PREFIX):
             return formatters.csv_safe(self._custom_value(model, name, as_csv=True))
         return super().get_export_value(model, name)

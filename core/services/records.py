@@ -27,7 +27,7 @@ from accord.core.models import (
     utcnow,
 )
 from accord.core.models.work import REMINDERS, Appointment
-from accord.core.services import activity
+from accord.core.services import activity, tags
 from accord.core.services.errors import Forbidden, NotFound, ValidationError
 
 # Never taken from input: set by the services themselves (SECURITY B10).
@@ -290,6 +290,7 @@ def create(user, model, data, owner=_UNSET, owner_of=None, **extra):
     _check_owner(user, owner_id, owner_of)
     data = dict(data)
     raw_custom = data.pop("custom", None)
+    new_tags = tags.resolve(data.pop("tags")) if "tags" in data else None
     clean = _clean(user, model, data)
     record = model(**clean, **extra)
     record.owner = owner_id
@@ -299,6 +300,8 @@ def create(user, model, data, owner=_UNSET, owner_of=None, **extra):
     derive(record, set(clean), True)
     with write():
         record.save(force_insert=True)
+        if new_tags:
+            tags.set_tags(record, new_tags)
         activity.log(user, "created", record)
         events.emit(_event_name(record, "created"), record, user)
     return record
@@ -310,6 +313,7 @@ def update(user, record, data, owner=_UNSET):
         raise Forbidden("edit")
     data = dict(data)
     raw_custom = data.pop("custom", None)
+    new_tags = tags.resolve(data.pop("tags")) if "tags" in data else None
     clean = _clean(user, type(record), data)
     before = dict(record.__data__)
     if raw_custom is not None:
@@ -321,6 +325,8 @@ def update(user, record, data, owner=_UNSET):
     for key, value in clean.items():
         setattr(record, key, value)
     changed = {k for k in record.__data__ if record.__data__.get(k) != before.get(k)}
+    if new_tags is not None and sorted(t.id for t in new_tags) != tags.tag_ids(record):
+        changed.add("tags")
     if not changed:
         return record
     derive(record, changed, False)
@@ -329,6 +335,8 @@ def update(user, record, data, owner=_UNSET):
     changes.pop("updated_at", None)
     with write():
         record.save()
+        if "tags" in changed:
+            changes["tags"] = tags.set_tags(record, new_tags)
         activity.log(user, "updated", record, changes)
         events.emit(_event_name(record, "updated"), record, user, changes=sorted(changes))
         for fieldname, suffix in (
