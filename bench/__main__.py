@@ -28,7 +28,7 @@ def parse_args(argv):
     p.add_argument("--requests", type=int, default=30, help="timed requests per figure and side")
     p.add_argument("--warmup", type=int, default=2, help="untimed requests first")
     p.add_argument(
-        "--budget", type=float, default=60.0, help="seconds per figure and side (then stop early)"
+        "--budget", type=float, default=15.0, help="seconds per figure and side (then stop early)"
     )
     p.add_argument("--home", default="bench-data", help="scratch data folder (reused)")
     p.add_argument(

@@ -222,12 +222,14 @@ def list_query(db, entity):
     page_size = _int("page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
     page = _int("page", 0, 0, 10**6)
     columns = ", ".join(sql for _label, sql in spec["columns"])
-    sql = (
-        f'SELECT {columns} FROM "{spec["table"]}" "t" {spec["joins"]} '
-        f"WHERE {' AND '.join(where)} "
-        f'ORDER BY "t"."{order}" {"DESC" if desc else "ASC"}, "t"."id" DESC '
-        f"LIMIT {page_size} OFFSET {page * page_size}"
+    order_by = f'"t"."{order}" {"DESC" if desc else "ASC"}, "t"."id" DESC'
+    # The page's rows first, the linked names joined to those rows only (as Accord
+    # loads them afterwards): a join before the LIMIT would join the whole table.
+    page_rows = (
+        f'SELECT "t".* FROM "{spec["table"]}" "t" WHERE {" AND ".join(where)} '
+        f"ORDER BY {order_by} LIMIT {page_size} OFFSET {page * page_size}"
     )
+    sql = f'SELECT {columns} FROM ({page_rows}) "t" {spec["joins"]} ORDER BY {order_by}'
     return spec, sql, params
 
 

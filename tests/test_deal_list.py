@@ -253,3 +253,14 @@ def test_a_mistyped_filter_is_reported_once(app, client, sample):
     assert response.status_code == 200
     assert text(response).count("Invalid Filter Value") == 1
     assert "Invalid Filter Value" not in text(client.get("/admin/deal/"))
+
+
+def test_every_user_counts_exactly_what_the_oracle_shows_them(app, sample):
+    world, _ids = sample
+    for key in ("A", "M", "N1", "N3", "N4", "R"):
+        user = world.users[key]
+        client = app.test_client()
+        login(client, user.email)
+        visible = {d.id for d in Deal.select() if expected(user, "view", d)}
+        rows, chips, _ = listed(client, {})
+        assert rows == visible and chips == stages_of(visible), key

@@ -253,6 +253,7 @@ def test_lookups_are_scoped(w, client):
 
 def test_add_menu_is_on_every_page_and_comes_back(w, client):
     assert client.get("/admin/add/lead/").status_code == 302  # login first
+    assert client.get("/admin/add/lookup/record/?query=Of").status_code == 302
     login(client, w.users["N4"].email)
     body = text(client.get("/admin/profile/"))
     for kind in VALID:

@@ -111,7 +111,11 @@ class Row:
             return [_say(gettext("%(actor)s added %(record)s"), actor=actor, record=record)]
         if verb == "converted":
             return [
-                _say(gettext("%(actor)s converted %(record)s into a contact"), actor=actor, record=record)
+                _say(
+                    gettext("%(actor)s converted %(record)s into a contact"),
+                    actor=actor,
+                    record=record,
+                )
             ]
         if verb == "claimed":
             return [_say(gettext("%(actor)s claimed %(record)s"), actor=actor, record=record)]
@@ -121,7 +125,9 @@ class Row:
             return [_say(gettext("%(actor)s restored %(record)s"), actor=actor, record=record)]
         if verb == "updated":
             return self._updates(actor, record)
-        return [_say(gettext("%(actor)s: %(verb)s %(record)s"), actor=actor, verb=verb, record=record)]
+        return [
+            _say(gettext("%(actor)s: %(verb)s %(record)s"), actor=actor, verb=verb, record=record)
+        ]
 
     def _updates(self, actor, record):
         changes = self.row.changes if isinstance(self.row.changes, dict) else {}
@@ -139,9 +145,10 @@ class Row:
             )
         done = _pair(changes, "done")
         if done and self.row.entity_kind == "task":
-            message = (
-                "%(actor)s completed %(record)s" if done[1] else "%(actor)s reopened %(record)s"
-            )
+            if done[1]:
+                message = gettext("%(actor)s completed %(record)s")
+            else:
+                message = gettext("%(actor)s reopened %(record)s")
             said.append(_say(message, actor=actor, record=record))
         status = _pair(changes, "status")
         if status:
@@ -157,7 +164,9 @@ class Row:
         owner = _pair(changes, "owner")
         if owner:
             if owner[1] is None:
-                said.append(_say(gettext("%(actor)s unassigned %(record)s"), actor=actor, record=record))
+                said.append(
+                    _say(gettext("%(actor)s unassigned %(record)s"), actor=actor, record=record)
+                )
             else:
                 said.append(
                     _say(
