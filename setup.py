@@ -44,6 +44,7 @@ setup(
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.3",
+            "gunicorn>=22",
             "playwright>=1.45",
             "psycopg2-binary>=2.9",
             "pymysql>=1.1",
