@@ -204,6 +204,16 @@ def list_query(db, entity):
     if status is not None:
         where.append(f'"t"."{spec["status"]}" = ?')
         params.append(status)
+    custom = request.args.get("custom")
+    if custom:  # "key:value" — the custom field's stored value, as Accord filters it
+        key, _, value = custom.partition(":")
+        if not _IDENT.fullmatch(key):
+            abort(400)
+        if db.sqlite:
+            where.append(f'json_extract("t"."custom", \'$.{key}\') = ?')
+        else:
+            where.append(f'("t"."custom"::jsonb ->> \'{key}\') = ?')
+        params.append(value)
     scope = _int("scope")
     if scope is not None:  # a restricted user: own records and unowned ones
         where.append('("t"."owner_id" = ? OR "t"."owner_id" IS NULL)')

@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.custom import KEY, VALUE
 from bench.dbapi import Database, is_sqlite
 
 SEED = 8  # same data on every build (accord demo --seed)
@@ -79,6 +80,8 @@ def prepare(root, contacts, deals, database_url=None, log=print):
         data.counts, data.build_seconds = marker.get("counts", {}), marker.get("build_seconds")
         data.reused = True
         log(f"data: reusing {home} ({contacts:,} contacts, {deals:,} deals, {data.label})")
+        _custom_field(data, log)
+        data.facts = {**data.facts, "custom": {"deal": (KEY, VALUE)}}
         return data
     _reset(data, marker)
     started = time.monotonic()
@@ -277,8 +280,14 @@ def _build(data, log):
     # The demo's busiest deal and company get a long history (full size from 100k up).
     factor = min(1.0, data.contacts / 100_000)
     _run(data, [sys.executable, "-m", "bench.busy", ADMIN_EMAIL, f"{factor:g}"], log)
+    _custom_field(data, log)
     log("data: reading the facts the figures need (ids, search terms)")
     data.facts = gather_facts(data)
+
+
+def _custom_field(data, log):
+    """Issue 4's figure needs a filterable custom field with values on every deal."""
+    _run(data, [sys.executable, "-m", "bench.custom", ADMIN_EMAIL], log)
 
 
 # Facts --------------------------------------------------------------------------------
@@ -371,6 +380,7 @@ def gather_facts(data):
             'WHERE "organization_id" IS NOT NULL '
             'GROUP BY "organization_id" ORDER BY count(*) DESC, "organization_id" LIMIT 1',
         )
+        facts["custom"] = {"deal": (KEY, VALUE)}
         facts["terms"] = {
             "contact": _terms(db, "contact", 'AND "is_organization" = ?', (False,)),
             "lead": _terms(db, "lead"),

@@ -69,6 +69,15 @@ def sortable(view):
     return found
 
 
+def custom_filter_arg(view):
+    """The URL argument of the first custom field's "equals" filter.
+
+    Custom filters exist per request (definitions change at run time); they follow the
+    view's own filters, after the tag filter, so the index is computable here."""
+    base = len(view._filters or ())
+    return view.get_filter_arg(base + 1, None) if view.taggable else None
+
+
 def choice_filter_arg(view, column):
     """The URL argument of the view's "<column> equals <id>" filter, or None."""
     from accord.admin.views.filters import ChoiceFilter
@@ -114,12 +123,24 @@ def list_figures(facts, views):
                 f"{base}&status={value}",
                 target=LIST_TARGET,
             )
-        yield Figure(
-            "list",
-            f"{plural}: filtered by a custom field",
-            target=LIST_TARGET,
-            na="n/a (the demo data defines no filterable custom field)",
-        )
+        custom = (facts.get("custom") or {}).get(entity)
+        arg = custom_filter_arg(view) if custom else None
+        if arg is not None:
+            key, value = custom
+            yield Figure(
+                "list",
+                f"{plural}: filtered by a custom field",
+                (f"{url}&flt0_{arg}={value}",),
+                f"{base}&custom={key}:{value}",
+                target=LIST_TARGET,
+            )
+        else:
+            yield Figure(
+                "list",
+                f"{plural}: filtered by a custom field",
+                target=LIST_TARGET,
+                na="n/a (the bench defines a filterable custom field on deals only)",
+            )
         yield Figure(
             "list",
             f"{plural}: deep page (page={DEEP_PAGE})",
