@@ -40,7 +40,7 @@ from accord.core.models import (
 from accord.core.services import Forbidden, NotFound, ValidationError, documents, records, tasks
 from accord.core.services import history as record_history
 
-TODO_LIMIT = 50
+OPEN_TASKS_SHOWN = 50
 HISTORY_LIMIT = 50
 LINKED_LIMIT = 50
 MAX_NOTE = 10_000
@@ -340,7 +340,7 @@ class DatasheetMixin:
 
     def open_todos(self, record):
         query = self.linked_query(Task, record).where(Task.done == False)  # noqa: E712
-        rows = list(query.order_by(Task.due_at.asc(nulls="LAST"), Task.id).limit(TODO_LIMIT))
+        rows = list(query.order_by(Task.due_at.asc(nulls="LAST"), Task.id).limit(OPEN_TASKS_SHOWN))
         prefetch(rows, ("owner", "action_type", "status"))
         return rows
 
