@@ -51,7 +51,17 @@ def emit(type, record=None, actor=None, **payload):
         payload=payload,
         created_at=utcnow(),
     )
-    if _dispatcher is not None:
-        dispatch = _dispatcher
-        after_commit(lambda: dispatch([row.id]))
+    dispatch_after_commit([row.id])
     return row
+
+
+def dispatch_after_commit(ids, chunk=1000):
+    """Hand outbox rows to the job queue once their transaction commits; rows whose
+    hand-over is lost (a crash in between) are picked up by the outbox sweep."""
+    dispatch = _dispatcher
+    if dispatch is None or not ids:
+        return
+    ids = list(ids)
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        after_commit(lambda part=part: dispatch(part))

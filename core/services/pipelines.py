@@ -21,7 +21,7 @@ bulk (INSERT … SELECT) inside the same transaction, so it stays fast at a mill
 from peewee import IntegrityError, Value, fn
 
 from accord.core import access, events
-from accord.core.db import after_commit, write
+from accord.core.db import write
 from accord.core.i18n import gettext as _
 from accord.core.models import (
     STAGE_CATEGORIES,
@@ -527,16 +527,5 @@ def _move_deals(actor, source, target, reason=None):
         .where(OutboxEvent.type.in_(["deal.updated", "deal.stage_changed"]))
         .order_by(OutboxEvent.id)
     ]
-    _dispatch_after_commit(ids)
+    events.dispatch_after_commit(ids, DISPATCH_CHUNK)
     return moved
-
-
-def _dispatch_after_commit(ids):
-    """Hand the new outbox rows to the job queue once committed (as events.emit does);
-    rows whose hand-over is lost are picked up by the outbox sweep."""
-    dispatch = events._dispatcher
-    if dispatch is None or not ids:
-        return
-    for start in range(0, len(ids), DISPATCH_CHUNK):
-        chunk = ids[start : start + DISPATCH_CHUNK]
-        after_commit(lambda chunk=chunk: dispatch(chunk))
