@@ -2,7 +2,13 @@
 
 from accord.core.models.activity import Activity
 from accord.core.models.base import BaseModel, JSONField, utcnow
-from accord.core.models.contacts import CUSTOMER_STATUSES, Contact, Lead
+from accord.core.models.contacts import (
+    ADDRESS_FIELDS,
+    CUSTOMER_STATUSES,
+    REACH_FIELDS,
+    Contact,
+    Lead,
+)
 from accord.core.models.custom_fields import CUSTOM_FIELD_ENTITIES, CustomField
 from accord.core.models.deals import Deal
 from accord.core.models.outbox import Effect, OutboxEvent
@@ -73,7 +79,9 @@ __all__ = [
     "ROLES",
     "REMINDERS",
     "STAGE_CATEGORIES",
+    "ADDRESS_FIELDS",
     "CUSTOMER_STATUSES",
+    "REACH_FIELDS",
     "CUSTOM_FIELD_ENTITIES",
     "BaseModel",
     "Activity",

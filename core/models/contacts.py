@@ -6,6 +6,9 @@ from accord.core.models.records import TrashableRecord
 from accord.core.models.vocabularies import Source, Status
 
 CUSTOMER_STATUSES = ("none", "prospect", "customer")
+# How to reach a lead or contact, and where: the same columns on both, in this order.
+REACH_FIELDS = ("email", "phone", "mobile", "website")
+ADDRESS_FIELDS = ("street", "city", "postal_code", "region", "country")
 
 
 class Contact(TrashableRecord):

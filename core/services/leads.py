@@ -5,25 +5,21 @@ from peewee import fn
 from accord.core import access, events
 from accord.core.db import write
 from accord.core.i18n import gettext as _
-from accord.core.models import Appointment, Contact, Deal, Document, Note, Task, utcnow
+from accord.core.models import (
+    ADDRESS_FIELDS,
+    REACH_FIELDS,
+    Appointment,
+    Contact,
+    Deal,
+    Document,
+    Note,
+    Task,
+    utcnow,
+)
 from accord.core.services import activity, records
 from accord.core.services.errors import Forbidden, ValidationError
 
-PERSON_FIELDS = (
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "street",
-    "city",
-    "postal_code",
-    "region",
-    "country",
-    "description",
-)
+PERSON_FIELDS = ("first_name", "last_name", "title", *REACH_FIELDS, *ADDRESS_FIELDS, "description")
 
 
 def find_duplicate(user, email):
