@@ -35,6 +35,9 @@ setup(
         "click>=8.1",
         "phonenumbers>=8.13",
         "email-validator>=2.1",
+        # iCalendar invitations and feeds; XLSX import and export.
+        "icalendar>=6.1,<8",
+        "openpyxl>=3.1,<4",
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9"],
@@ -44,6 +47,7 @@ setup(
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.3",
+            "aiosmtpd>=1.4",
             "gunicorn>=22",
             "playwright>=1.45",
             "psycopg2-binary>=2.9",

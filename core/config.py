@@ -19,6 +19,7 @@ class Config:
     plugins: str | None = None
     safe_mode: bool = False
     smtp_url: str | None = None
+    mail_from: str = "Accord <accord@localhost>"
     base_url: str = "http://127.0.0.1:5000"
     # Tests flip this to run huey tasks inline (DESIGN.md §7).
     jobs_immediate: bool = False
@@ -37,6 +38,7 @@ class Config:
             plugins=env.get("ACCORD_PLUGINS") or None,
             safe_mode=_truthy(env.get("ACCORD_SAFE_MODE", "")),
             smtp_url=env.get("ACCORD_SMTP_URL") or None,
+            mail_from=env.get("ACCORD_MAIL_FROM") or "Accord <accord@localhost>",
             base_url=(env.get("ACCORD_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         )
         for key, value in overrides.items():

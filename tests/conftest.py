@@ -115,3 +115,18 @@ def world(rt):
     from tests.world import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def smtp(rt):
+    """A real SMTP server (aiosmtpd); the runtime sends through it while the test runs."""
+    from tests.mailbox import start_mailbox
+
+    box, controller = start_mailbox()
+    previous = rt.config.smtp_url
+    rt.config.smtp_url = box.url
+    try:
+        yield box
+    finally:
+        rt.config.smtp_url = previous
+        controller.stop()
