@@ -1,8 +1,20 @@
 """The core's migrations, in order. Each module has `apply(db)`; never edit a released one."""
 
 from accord.core.migrate import Migration
-from accord.core.migrations import m0001_initial
+from accord.core.migrations import (
+    m0001_initial,
+    m0002_calendar,
+    m0003_notifications,
+    m0004_capture_forms,
+    m0005_automations,
+    m0006_scale,
+)
 
 CORE_MIGRATIONS = [
     Migration("core", 1, "initial", m0001_initial.apply),
+    Migration("core", 2, "calendar", m0002_calendar.apply),
+    Migration("core", 3, "notifications", m0003_notifications.apply),
+    Migration("core", 4, "capture forms", m0004_capture_forms.apply),
+    Migration("core", 5, "automations", m0005_automations.apply),
+    Migration("core", 6, "scale", m0006_scale.apply),
 ]

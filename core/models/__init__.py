@@ -1,5 +1,6 @@
 """The core entities (DESIGN.md §4). Import models from here."""
 
+from accord.core.models import automations, calendar, capture_forms, notifications
 from accord.core.models.activity import Activity
 from accord.core.models.base import BaseModel, JSONField, utcnow
 from accord.core.models.contacts import (
@@ -60,6 +61,11 @@ CORE_MODELS = [
     CustomField,
     OutboxEvent,
     Effect,
+    # Added after the first release, each with its own migration.
+    *calendar.MODELS,
+    *notifications.MODELS,
+    *capture_forms.MODELS,
+    *automations.MODELS,
 ]
 
 # The records the access policy governs, by entity key (DESIGN.md §5).

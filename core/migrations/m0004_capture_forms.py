@@ -1,0 +1,5 @@
+"""Public lead-capture forms and their rate limit (issue 5)."""
+
+
+def apply(db):
+    pass
