@@ -106,3 +106,24 @@ def check(migrations):
     if pending:
         names = ", ".join(f"{c} {v} ({n})" for c, v, n in pending)
         raise SchemaError(f"database needs migrations: {names}; run `accord migrate`")
+
+
+def add_columns(db, model, *fields):
+    """Add `fields` of `model` to its table, skipping those it already has.
+
+    The initial migration creates tables from the current models, so on a new database a
+    later column already exists; on an older one it does not.
+    """
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as run
+
+    table = model._meta.table_name
+    have = {c.name for c in db.get_columns(table)}
+    migrator = SchemaMigrator.from_database(db)
+    ops = [
+        migrator.add_column(table, f.column_name, f) for f in fields if f.column_name not in have
+    ]
+    for f in fields:
+        if f.column_name not in have and f.index:
+            ops.append(migrator.add_index(table, (f.column_name,), False))
+    run(*ops)

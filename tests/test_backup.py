@@ -11,6 +11,7 @@ from accord.core import backup
 from accord.core import runtime as core_runtime
 from accord.core.config import Config
 from accord.core.db import database
+from accord.core.migrations import CORE_MIGRATIONS
 from accord.core.models import Contact
 from accord.core.services import records, users
 from tests.test_worker import Instance, local_runtime
@@ -65,7 +66,7 @@ def test_backup_while_writing_is_consistent_and_bootable(instance, tmp_path):
     # The copy: intact, a complete Accord schema, and a runtime boots on it.
     checked = backup.inspect(copy)
     assert checked["integrity"] == "ok"
-    assert checked["schema"] == [("core", 1, "done")]
+    assert checked["schema"] == [("core", m.version, "done") for m in CORE_MIGRATIONS]
     conn = sqlite3.connect(copy)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one file
     conn.close()

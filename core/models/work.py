@@ -68,6 +68,9 @@ class Appointment(LinkedRecord):
     calendar = CharField(default="")
     ical_uid = CharField(unique=True)
     sequence = IntegerField(default=0)
+    # Added by migration 2 (calendar).
+    reminder = CharField(default="", choices=[(k, k) for k in REMINDERS])
+    remind_at = DateTimeField(null=True, index=True)
     lead = _link(Lead, "appointments")
     contact = _link(Contact, "appointments")
     deal = _link(Deal, "appointments")

@@ -197,17 +197,19 @@ def _derive_deal(record, changed, is_new):
         raise ValidationError({"probability": _("Enter a percentage from 0 to 100.")})
 
 
-def _derive_task(record, changed, is_new):
-    if not (record.content or "").strip():
-        raise ValidationError({"content": _("A task needs a text.")})
+def _remind_at(record, when):
     if record.reminder not in REMINDERS:
         raise ValidationError({"reminder": _("Unknown reminder.")})
     minutes = REMINDERS[record.reminder or ""]
-    if minutes is not None and record.due_at is None:
+    if minutes is not None and when is None:
         raise ValidationError({"reminder": _("A reminder needs a due time.")})
-    record.remind_at = (
-        record.due_at - dt.timedelta(minutes=minutes) if minutes is not None else None
-    )
+    return when - dt.timedelta(minutes=minutes) if minutes is not None else None
+
+
+def _derive_task(record, changed, is_new):
+    if not (record.content or "").strip():
+        raise ValidationError({"content": _("A task needs a text.")})
+    record.remind_at = _remind_at(record, record.due_at)
     if "done" in changed or is_new:
         record.done_at = utcnow() if record.done else None
 
@@ -221,6 +223,7 @@ def _derive_appointment(record, changed, is_new):
         record.ends_at = record.starts_at
     if record.ends_at < record.starts_at:
         raise ValidationError({"ends_at": _("The end is before the start.")})
+    record.remind_at = _remind_at(record, record.starts_at)
     if is_new:
         record.ical_uid = f"{uuid.uuid4().hex}@accord"
     elif changed:
