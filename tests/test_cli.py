@@ -25,6 +25,7 @@ from accord.admin.commands import serve as serve_command
 from accord.core import events
 from accord.core.config import Config
 from accord.core.db import database
+from accord.core.migrations import CORE_MIGRATIONS
 from accord.core.models import Contact, Deal, User
 from accord.core.services import users
 from tests.test_worker import ACCORD_VARIABLES, accord_command, wait_for
@@ -260,7 +261,7 @@ def test_restore_refuses_bad_files(migrated, home, tmp_path):
     fails_cleanly(migrated("restore", str(foreign), "--yes"), "not an Accord database")
     fails_cleanly(migrated("restore", str(tmp_path / "absent.db"), "--yes"), "no such file")
     # The live database is untouched.
-    assert count_rows(home / "accord.db", "accord_schema") == 1
+    assert count_rows(home / "accord.db", "accord_schema") == len(CORE_MIGRATIONS)
 
 
 def test_backup_of_postgresql_prints_the_pg_dump_command(accord, tmp_path):

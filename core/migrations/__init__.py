@@ -8,6 +8,8 @@ from accord.core.migrations import (
     m0004_capture_forms,
     m0005_automations,
     m0006_scale,
+    m0007_webhooks,
+    m0008_exports,
 )
 
 CORE_MIGRATIONS = [
@@ -17,4 +19,6 @@ CORE_MIGRATIONS = [
     Migration("core", 4, "capture forms", m0004_capture_forms.apply),
     Migration("core", 5, "automations", m0005_automations.apply),
     Migration("core", 6, "scale", m0006_scale.apply),
+    Migration("core", 7, "webhooks", m0007_webhooks.apply),
+    Migration("core", 8, "exports", m0008_exports.apply),
 ]

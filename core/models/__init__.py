@@ -1,6 +1,13 @@
 """The core entities (DESIGN.md §4). Import models from here."""
 
-from accord.core.models import automations, calendar, capture_forms, notifications
+from accord.core.models import (
+    automations,
+    calendar,
+    capture_forms,
+    exports,
+    notifications,
+    webhooks,
+)
 from accord.core.models.activity import Activity
 from accord.core.models.base import BaseModel, JSONField, utcnow
 from accord.core.models.contacts import (
@@ -66,6 +73,8 @@ CORE_MODELS = [
     *notifications.MODELS,
     *capture_forms.MODELS,
     *automations.MODELS,
+    *webhooks.MODELS,
+    *exports.MODELS,
 ]
 
 # The records the access policy governs, by entity key (DESIGN.md §5).

@@ -1,0 +1,5 @@
+"""Outgoing webhook deliveries: retries, backoff, dead letters (issue 6)."""
+
+
+def apply(db):
+    pass
