@@ -5,7 +5,7 @@ import threading
 
 from huey import RedisHuey, SqliteHuey, crontab
 
-from accord.core import outbox
+from accord.core import outbox, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,25 @@ def register_core_tasks(huey, runtime):
     def sweep_outbox():
         sweep(runtime)
 
-    return {"deliver_events": deliver_events, "sweep_outbox": sweep_outbox}
+    @huey.task(name="accord.deliver_webhook")
+    def deliver_webhook(delivery_id):
+        webhooks.deliver(runtime, delivery_id)
+
+    return {
+        "deliver_events": deliver_events,
+        "sweep_outbox": sweep_outbox,
+        "deliver_webhook": deliver_webhook,
+    }
 
 
 def sweep(runtime):
-    """Hand out rows whose lease expired or whose enqueue was lost."""
+    """Hand out outbox rows (returned) and webhook deliveries whose lease expired, whose
+    enqueue was lost or whose retry is due."""
     ids = outbox.due_ids()
     if ids:
         log.info("outbox sweep: re-enqueueing %d event(s)", len(ids))
         runtime.dispatch(ids)
+    webhooks.sweep(runtime)  # due retries and expired leases of webhook deliveries
     return ids
 
 

@@ -5,7 +5,7 @@ Built once per process (web app, worker, CLI command) by `build()`; never at imp
 
 from dataclasses import dataclass, field
 
-from accord.core import events, fields, jobs, migrate, registry
+from accord.core import events, fields, jobs, migrate, registry, webhooks
 from accord.core.config import Config
 from accord.core.db import bind
 from accord.core.migrations import CORE_MIGRATIONS
@@ -46,6 +46,7 @@ class Runtime:
     def activate(self):
         """Make this runtime the one that receives events emitted in this process."""
         events.set_dispatcher(self.dispatch)
+        webhooks.set_dispatcher(self.tasks.get("deliver_webhook"))
         fields.set_registry(self.registries.get("field_types", {}))
         return self
 

@@ -1,5 +1,7 @@
 """Outgoing webhook deliveries: retries, backoff, dead letters (issue 6)."""
 
+from accord.core.models.webhooks import MODELS
+
 
 def apply(db):
-    pass
+    db.create_tables(MODELS)

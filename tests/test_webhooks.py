@@ -1,0 +1,453 @@
+"""Outgoing webhooks against a real HTTP receiver on 127.0.0.1 (SECURITY E23, E25, F28).
+
+The receiver is reachable only through an explicit allowlist entry ("127.0.0.1:PORT");
+without it every loopback URL is refused, at save and at send. Time is driven by moving
+`next_attempt_at` into the past and running the sweep; nothing waits for a backoff.
+"""
+
+import datetime as dt
+import json
+import signal
+
+import pytest
+
+from accord.core import jobs, netguard, webhooks
+from accord.core.db import write
+from accord.core.models import utcnow
+from accord.core.models.webhooks import WebhookDelivery
+from tests.receiver import Receiver
+
+SECRET = "s3cret-for-tests"
+
+
+@pytest.fixture
+def rx(rt):
+    """A receiver the runtime may call (allowlisted), removed from the allowlist after."""
+    with Receiver() as receiver:
+        saved = dict(rt.config.extra)
+        rt.config.extra["webhook_allowlist"] = [receiver.host_port]
+        try:
+            yield receiver
+        finally:
+            rt.config.extra.clear()
+            rt.config.extra.update(saved)
+
+
+def send(url, event_id="evt-1", body=None, source="automation:1", secret=SECRET):
+    with write():
+        row = webhooks.enqueue(
+            url, secret, event_id, body if body is not None else {"n": 1}, source=source
+        )
+    return WebhookDelivery.get_by_id(row.id)
+
+
+def reload(row):
+    return WebhookDelivery.get_by_id(row.id)
+
+
+def make_due(row):
+    WebhookDelivery.update(next_attempt_at=utcnow() - dt.timedelta(seconds=1)).where(
+        WebhookDelivery.id == row.id
+    ).execute()
+
+
+# SSRF at save (E23) -----------------------------------------------------------------------
+
+REFUSED = [
+    ("http://127.0.0.1/", "loopback"),
+    ("http://localhost:8080/x", "loopback"),
+    ("http://10.1.2.3/", "private"),
+    ("http://172.16.0.9/", "private"),
+    ("http://192.168.1.1/", "private"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://[::1]/", "loopback"),
+    ("http://[::ffff:127.0.0.1]/", "loopback"),
+    ("http://[::ffff:a9fe:a9fe]/", "link-local"),
+    ("http://[2002:7f00:1::]/", "loopback"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://[fc00::1]/", "private"),
+    ("http://0177.0.0.1/", "dotted IPv4"),
+    ("http://2130706433/", "dotted IPv4"),
+    ("http://0x7f000001/", "dotted IPv4"),
+    ("http://127.1/", "dotted IPv4"),
+    ("http://0.0.0.0/", "unspecified"),
+    ("http://224.0.0.1/", "multicast"),
+    ("http://100.64.0.1/", "non-public"),
+    ("http://evil@127.0.0.1/", "user name or password"),
+    ("http://user:pass@example.com/", "user name or password"),
+    ("ftp://example.com/", "Only http"),
+    ("file:///etc/passwd", "Only http"),
+    ("gopher://127.0.0.1:6379/_", "Only http"),
+    ("http:///nohost", "no host"),
+    ("http://example.com:0/", "port"),
+    ("http://exa mple.com/", "spaces"),
+    ("http://[fe80::1%25eth0]/", "zone"),
+    ("", "Enter a URL"),
+]
+
+
+@pytest.mark.parametrize(("url", "reason"), REFUSED)
+def test_check_url_refuses_unsafe_urls(rt, url, reason):
+    with pytest.raises(webhooks.WebhookError) as refused:
+        webhooks.check_url(url, rt.config)
+    assert reason in str(refused.value)
+
+
+def test_the_allowlist_opens_exactly_one_host_and_port(rt, monkeypatch):
+    rt.config.extra["webhook_allowlist"] = ["127.0.0.1:8765"]
+    try:
+        assert (
+            webhooks.check_url("HTTP://127.0.0.1:8765/a/b?c=1#frag", rt.config)
+            == "http://127.0.0.1:8765/a/b?c=1"
+        )
+        for url in (
+            "http://127.0.0.1:8766/",  # another port
+            "http://localhost:8765/",  # another spelling of the host
+            "http://2130706433:8765/",  # odd notations stay refused even so
+            "http://0177.0.0.1:8765/",
+            "http://evil@127.0.0.1:8765/",
+        ):
+            with pytest.raises(webhooks.WebhookError):
+                webhooks.check_url(url, rt.config)
+    finally:
+        rt.config.extra.pop("webhook_allowlist")
+    with pytest.raises(webhooks.WebhookError):
+        webhooks.check_url("http://127.0.0.1:8765/", rt.config)
+    monkeypatch.setenv("ACCORD_WEBHOOK_ALLOWLIST", "example.invalid:1, 127.0.0.1:8765")
+    assert webhooks.check_url("http://127.0.0.1:8765/", rt.config) == "http://127.0.0.1:8765/"
+
+
+def test_a_host_resolving_to_any_refused_address_is_refused(monkeypatch):
+    """DNS answers are checked, not the name: a public name pointing at 10.0.0.5 (or at
+    a public and a private address) is refused."""
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        assert host == "hooks.example.com"
+        return [
+            (2, 1, 6, "", ("93.184.216.34", port)),
+            (2, 1, 6, "", ("10.0.0.5", port)),
+        ]
+
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", fake_getaddrinfo)
+    with pytest.raises(webhooks.WebhookError, match="private address"):
+        webhooks.check_url("https://hooks.example.com/in")
+
+
+def test_public_addresses_pass_the_guard():
+    assert netguard.refusal("93.184.216.34") is None
+    assert netguard.refusal("2606:2800:220:1:248:1893:25c8:1946") is None
+    target = netguard.check("http://93.184.216.34:8080/x?y=1")
+    assert (target.address, target.port, target.path) == ("93.184.216.34", 8080, "/x?y=1")
+    assert target.host_header == "93.184.216.34:8080"
+
+
+# Signing and delivery (E25) ---------------------------------------------------------------
+
+
+def test_a_delivery_arrives_signed_with_a_stable_event_id(rt, rx):
+    body = {"event": "deal.stage_changed", "deal": {"id": 7, "name": "Ünïcode deal"}}
+    row = send(rx.url("/in?x=1"), event_id="event:42:automation:3", body=body)
+    assert row.status == "done"
+    assert row.attempts == 1
+    assert row.last_status_code == 200
+    assert row.delivered_at is not None
+    assert row.secret == ""  # not kept once delivered
+    [request] = rx.requests
+    assert request.path == "/in?x=1"
+    headers = request.headers
+    assert headers["Host"] == rx.host_port
+    assert headers["Content-Type"].startswith("application/json")
+    assert headers["User-Agent"].startswith("Accord")
+    assert headers["X-Accord-Event-Id"] == "event:42:automation:3"
+    assert headers["X-Accord-Delivery-Id"] == str(row.id)
+    assert json.loads(request.body) == body
+    stamp = headers["X-Accord-Timestamp"]
+    signature = headers["X-Accord-Signature"]
+    assert signature.startswith("sha256=") and len(signature) == 7 + 64
+    assert webhooks.verify_signature(SECRET, stamp, request.body, signature)
+    # Anything else fails: another secret, a changed body, an old timestamp, no header.
+    assert not webhooks.verify_signature("other", stamp, request.body, signature)
+    assert not webhooks.verify_signature(SECRET, stamp, request.body + b" ", signature)
+    assert not webhooks.verify_signature(SECRET, int(stamp) - 1, request.body, signature)
+    assert not webhooks.verify_signature(
+        SECRET, stamp, request.body, signature, now=int(stamp) + 301
+    )
+    assert not webhooks.verify_signature(SECRET, stamp, request.body, None)
+    assert not webhooks.verify_signature(SECRET, "soon", request.body, signature)
+
+
+def test_the_same_enqueue_twice_is_one_delivery(rt, rx):
+    first = send(rx.url(), event_id="evt-dup")
+    again = send(rx.url(), event_id="evt-dup")
+    assert again.id == first.id
+    assert WebhookDelivery.select().count() == 1
+    assert len(rx.requests) == 1
+    # Another url, source or event is another delivery.
+    send(rx.url("/other"), event_id="evt-dup")
+    send(rx.url(), event_id="evt-dup", source="automation:2")
+    send(rx.url(), event_id="evt-other")
+    assert WebhookDelivery.select().count() == 4
+    assert len(rx.requests) == 4
+
+
+def test_a_delivery_commits_or_rolls_back_with_its_caller(rt, rx):
+    with pytest.raises(RuntimeError), write():
+        webhooks.enqueue(rx.url(), SECRET, "evt-rolled-back", {"a": 1}, source="t")
+        raise RuntimeError("the caller failed")
+    assert WebhookDelivery.select().count() == 0
+    assert rx.requests == []
+
+
+def test_bodies_must_be_json(rt, rx):
+    with pytest.raises(ValueError), write():
+        webhooks.enqueue(rx.url(), SECRET, "e", "not json {", source="t")
+    row = send(rx.url(), event_id="e2", body='{"already": "json"}')
+    assert rx.requests[0].body == b'{"already": "json"}'
+    assert row.status == "done"
+
+
+def test_a_failure_is_retried_with_backoff_then_done(rt, rx):
+    rx.plan(500, 503)
+    before = utcnow()
+    row = send(rx.url(), event_id="evt-retry")
+    assert row.status == "pending"
+    assert row.attempts == 1
+    assert row.last_status_code == 500
+    assert "HTTP 500" in row.last_error
+    assert row.next_attempt_at >= before + webhooks.backoff(1)
+    # Not due yet: the sweep leaves it alone.
+    assert row.id not in jobs.sweep(rt) and row.id not in webhooks.due_ids()
+    assert len(rx.requests) == 1
+
+    make_due(row)
+    jobs.sweep(rt)  # the worker's sweep: hands the due retry out
+    row = reload(row)
+    assert (row.status, row.attempts, row.last_status_code) == ("pending", 2, 503)
+    assert row.next_attempt_at >= utcnow() + webhooks.backoff(2) - dt.timedelta(seconds=2)
+    assert webhooks.backoff(2) > webhooks.backoff(1)
+
+    make_due(row)
+    webhooks.sweep(rt)
+    row = reload(row)
+    assert (row.status, row.attempts, row.last_status_code) == ("done", 3, 200)
+    assert row.last_error == ""
+    # Every attempt: the same event and delivery ids, each signature valid for its time.
+    assert len(rx.requests) == 3
+    assert {r.headers["X-Accord-Event-Id"] for r in rx.requests} == {"evt-retry"}
+    assert {r.headers["X-Accord-Delivery-Id"] for r in rx.requests} == {str(row.id)}
+    for r in rx.requests:
+        assert webhooks.verify_signature(
+            SECRET, r.headers["X-Accord-Timestamp"], r.body, r.headers["X-Accord-Signature"]
+        )
+
+
+def test_backoff_grows_and_is_capped():
+    waits = [webhooks.backoff(n).total_seconds() for n in range(1, 12)]
+    assert waits[:4] == [30, 60, 120, 240]
+    assert waits == sorted(waits)
+    assert max(waits) == 6 * 3600
+
+
+def test_always_failing_ends_dead_after_max_attempts(rt, rx):
+    rx.default = 500
+    row = send(rx.url(), event_id="evt-dead")
+    for attempt in range(2, webhooks.MAX_ATTEMPTS + 1):
+        assert reload(row).status == "pending"
+        make_due(row)
+        webhooks.sweep(rt)
+        assert reload(row).attempts == attempt
+    row = reload(row)
+    assert row.status == "dead"
+    assert row.attempts == webhooks.MAX_ATTEMPTS
+    assert row.next_attempt_at is None or row.next_attempt_at <= utcnow()
+    assert "HTTP 500" in row.last_error
+    assert row.secret == SECRET  # kept: an admin may retry it
+    # A dead letter is never handed out again by the sweep.
+    make_due(row)
+    assert row.id not in webhooks.due_ids()
+    webhooks.sweep(rt)
+    assert len(rx.requests) == webhooks.MAX_ATTEMPTS
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(rt, rx):
+    rx.plan((302, {"Location": rx.url("/elsewhere")}))
+    row = send(rx.url("/first"), event_id="evt-302")
+    assert row.status == "pending"
+    assert row.last_status_code == 302
+    assert "not followed" in row.last_error and "/elsewhere" in row.last_error
+    assert [r.path for r in rx.requests] == ["/first"]
+
+
+def test_a_slow_receiver_times_out(rt, rx):
+    rt.config.extra["webhook_read_timeout"] = 0.3
+    rx.plan(("slow", 5))
+    row = send(rx.url(), event_id="evt-slow")
+    assert row.status == "pending"
+    assert row.last_status_code is None
+    assert "timed out" in row.last_error
+    rx.release()
+
+
+def test_a_trickling_receiver_hits_the_total_timeout(rt, rx):
+    """The read timeout alone does not bound a receiver that keeps the line busy; the
+    whole exchange has its own limit."""
+    rt.config.extra["webhook_read_timeout"] = 5
+    rt.config.extra["webhook_total_timeout"] = 0.3
+    rx.plan("hold")
+    row = send(rx.url(), event_id="evt-total")
+    assert row.status == "pending"
+    assert "timed out" in row.last_error and "0.3 s" in row.last_error
+    rx.release()
+
+
+def test_a_closed_port_is_a_connection_failure(rt, rx):
+    with Receiver() as closed:
+        port = closed.port
+    rt.config.extra["webhook_allowlist"] = [f"127.0.0.1:{port}"]
+    row = send(f"http://127.0.0.1:{port}/", event_id="evt-closed")
+    assert row.status == "pending"
+    assert "connection failed" in row.last_error
+
+
+# SSRF at send (E23) -----------------------------------------------------------------------
+
+
+def test_a_refused_url_is_never_called_at_send(rt, rx):
+    rt.config.extra["webhook_allowlist"] = []  # the receiver is plain loopback again
+    for n, url in enumerate(
+        [
+            rx.url(),
+            f"http://localhost:{rx.port}/",
+            f"http://2130706433:{rx.port}/",
+            f"http://0177.0.0.1:{rx.port}/",
+            f"http://[::ffff:127.0.0.1]:{rx.port}/",
+            f"http://evil@127.0.0.1:{rx.port}/",
+            f"ftp://127.0.0.1:{rx.port}/",
+        ]
+    ):
+        row = send(url, event_id=f"evt-ssrf-{n}")
+        assert row.status == "dead", url
+        assert row.last_error.startswith("refused: "), url
+        assert row.attempts == 1
+    assert rx.requests == []
+
+
+def test_a_url_allowed_at_save_is_checked_again_at_send(rt, rx):
+    url = webhooks.check_url(rx.url(), rt.config)  # allowlisted when saved
+    rt.config.extra["webhook_allowlist"] = []  # then the allowlist changed
+    row = send(url, event_id="evt-later")
+    assert row.status == "dead" and "loopback" in row.last_error
+    assert rx.requests == []
+
+
+def test_the_connection_goes_to_the_checked_address(rt, rx, monkeypatch):
+    """No DNS rebinding: the host is resolved once per attempt, checked, and the socket
+    connects to that very address (a second, different answer is never asked for)."""
+    looked_up = []
+    real = netguard.socket.getaddrinfo
+
+    def rebinding_dns(host, port, *args, **kwargs):
+        if host != "hooks.example.test":
+            return real(host, port, *args, **kwargs)  # IP literals: no DNS involved
+        looked_up.append(host)
+        # First answer: the (allowlisted) receiver; any later one: somewhere else.
+        address = "127.0.0.1" if len(looked_up) == 1 else "192.0.2.1"
+        return real(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", rebinding_dns)
+    rt.config.extra["webhook_allowlist"] = [f"hooks.example.test:{rx.port}"]
+    row = send(f"http://hooks.example.test:{rx.port}/in", event_id="evt-pin")
+    assert row.status == "done"
+    assert looked_up == ["hooks.example.test"]
+    assert rx.requests[0].headers["Host"] == f"hooks.example.test:{rx.port}"
+
+
+# Leases -----------------------------------------------------------------------------------
+
+
+def test_a_claim_is_exclusive_until_its_lease_ends(rt, rx):
+    webhooks.set_dispatcher(None)  # recorded only: nothing delivers it yet
+    try:
+        row = send(rx.url(), event_id="evt-lease")
+    finally:
+        rt.activate()
+    assert row.status == "pending" and rx.requests == []
+    assert webhooks.claim(row.id, lease_seconds=60) == 1
+    assert webhooks.claim(row.id, lease_seconds=60) is None
+    assert webhooks.deliver(rt, row.id) is None  # another worker holds it
+    assert row.id not in webhooks.due_ids()
+    # Its worker died: once the lease ends the row is due and a new claim takes it.
+    WebhookDelivery.update(lease_until=utcnow() - dt.timedelta(seconds=1)).where(
+        WebhookDelivery.id == row.id
+    ).execute()
+    assert row.id in webhooks.due_ids()
+    assert webhooks.deliver(rt, row.id) == "done"
+    assert reload(row).attempts == 2
+    # The late first worker cannot overwrite the outcome of the attempt that took over.
+    assert webhooks._finish(row.id, 1, status="pending") is False
+    assert reload(row).status == "done"
+    assert len(rx.requests) == 1
+
+
+def test_a_lost_enqueue_is_picked_up_by_the_sweep(rt, rx):
+    webhooks.set_dispatcher(None)
+    try:
+        row = send(rx.url(), event_id="evt-lost")
+    finally:
+        rt.activate()
+    assert rx.requests == []
+    jobs.sweep(rt)
+    assert reload(row).status == "done"
+    assert len(rx.requests) == 1
+
+
+# kill -9 (F28) ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_kill_9_during_delivery_redelivers_after_the_lease(tmp_path, rt):
+    """The first worker sends the request and is SIGKILLed while the receiver holds the
+    answer. A second worker sends the same delivery again once the lease ran out: the
+    receiver sees two attempts with one delivery id (at-least-once; it deduplicates)."""
+    from tests.test_worker import Instance, local_runtime, wait_for
+
+    instance = Instance(tmp_path)
+    assert instance.run("migrate").returncode == 0
+    try:
+        with Receiver() as receiver, local_runtime(instance):
+            receiver.plan("hold")
+            env = {
+                "ACCORD_WEBHOOK_ALLOWLIST": receiver.host_port,
+                "ACCORD_WEBHOOK_LEASE_SECONDS": "2",
+            }
+            first = instance.start_worker(
+                "--no-periodic", name="first", ACCORD_OUTBOX_SWEEP_SECONDS="3600", **env
+            )
+            with write():
+                row = webhooks.enqueue(
+                    receiver.url(), SECRET, "evt-f28", {"k": 9}, source="automation:9"
+                )
+            assert receiver.arrived.wait(30), "the first worker never called"
+            claimed = WebhookDelivery.get_by_id(row.id)
+            assert (claimed.status, claimed.attempts) == ("delivering", 1)
+
+            first.kill()
+            first.wait(10)
+            assert first.returncode == -signal.SIGKILL
+            receiver.release()
+
+            second = instance.start_worker(name="second", ACCORD_OUTBOX_SWEEP_SECONDS="1", **env)
+            done = wait_for(
+                lambda: (r := WebhookDelivery.get_by_id(row.id)).status == "done" and r,
+                timeout=30,
+                what="the delivery to be re-sent",
+            )
+            assert done.attempts == 2
+            assert done.delivered_at >= claimed.lease_until
+            assert len(receiver.requests) == 2
+            assert {r.headers["X-Accord-Delivery-Id"] for r in receiver.requests} == {str(row.id)}
+            assert {r.headers["X-Accord-Event-Id"] for r in receiver.requests} == {"evt-f28"}
+            instance.stop(second)
+    finally:
+        instance.stop_all()
+        rt.activate()
