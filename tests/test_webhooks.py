@@ -12,10 +12,14 @@ import signal
 import pytest
 
 from accord.core import jobs, netguard, webhooks
+from accord.core.access import Forbidden
 from accord.core.db import write
-from accord.core.models import utcnow
+from accord.core.models import Activity, User, utcnow
 from accord.core.models.webhooks import WebhookDelivery
+from accord.core.services import webhooks as service
 from tests.receiver import Receiver
+from tests.web import csrf_token, login, post
+from tests.world import make_user
 
 SECRET = "s3cret-for-tests"
 
@@ -451,3 +455,106 @@ def test_kill_9_during_delivery_redelivers_after_the_lease(tmp_path, rt):
     finally:
         instance.stop_all()
         rt.activate()
+
+
+# Settings › Webhook deliveries ------------------------------------------------------------
+
+
+def dead_letter(rt, rx, event_id="evt-admin"):
+    rt.config.extra["webhook_max_attempts"] = 2
+    rx.plan(500, 500)
+    row = send(rx.url(), event_id=event_id, body={"secret_looking": "payload"})
+    make_due(row)
+    webhooks.sweep(rt)
+    row = reload(row)
+    assert row.status == "dead"
+    return row
+
+
+def test_dead_letters_are_visible_to_admins_and_retry_now_works(rt, rx, app, client):
+    row = dead_letter(rt, rx)
+    done = send(rx.url(), event_id="evt-fine")
+    assert done.status == "done"
+    admin = make_user("A", "admin")
+    login(client, admin.email)
+
+    listing = client.get("/admin/webhook_delivery/")
+    assert listing.status_code == 200
+    html = listing.get_data(as_text=True)
+    assert "Webhook deliveries" in html
+    assert 'badge-danger">dead<' in html and 'badge-success">done<' in html
+    assert SECRET not in html
+    # The status filter (its options are in the page's filter data) narrows the list.
+    assert '"Status": [{"arg": "0"' in html and '["dead", "dead"]' in html
+    dead_html = client.get("/admin/webhook_delivery/?flt0_0=dead").get_data(as_text=True)
+    assert 'badge-danger">dead<' in dead_html and 'badge-success">done<' not in dead_html
+    done_html = client.get("/admin/webhook_delivery/?flt0_0=done").get_data(as_text=True)
+    assert 'badge-danger">dead<' not in done_html and 'badge-success">done<' in done_html
+
+    details = client.get(f"/admin/webhook_delivery/details/?id={row.id}")
+    text = details.get_data(as_text=True)
+    assert details.status_code == 200
+    assert "evt-admin" in text and "HTTP 500" in text and "secret_looking" in text
+    assert SECRET not in text
+    assert "Retry now" in text
+    assert "Retry now" not in client.get(f"/admin/webhook_delivery/details/?id={done.id}").get_data(
+        as_text=True
+    )
+
+    # Retry now: POST with the CSRF token; without it nothing happens.
+    before = len(rx.requests)
+    refused = client.post(f"/admin/webhook_delivery/retry/?id={row.id}")
+    assert refused.status_code == 400
+    assert reload(row).status == "dead" and len(rx.requests) == before
+    assert client.get(f"/admin/webhook_delivery/retry/?id={row.id}").status_code == 405
+    response = post(
+        client,
+        f"/admin/webhook_delivery/retry/?id={row.id}",
+        token_from=f"/admin/webhook_delivery/details/?id={row.id}",
+    )
+    assert response.status_code == 302
+    row = reload(row)
+    assert row.status == "done" and row.attempts == 3
+    assert len(rx.requests) == before + 1
+    assert rx.requests[-1].headers["X-Accord-Delivery-Id"] == str(row.id)
+    assert (
+        Activity.get(
+            (Activity.entity_kind == "webhook_delivery") & (Activity.record_id == row.id)
+        ).verb
+        == "retried"
+    )
+
+
+def test_the_bulk_retry_action_retries_dead_letters_once_more(rt, rx, app, client):
+    row = dead_letter(rt, rx)
+    login(client, make_user("A", "admin").email)
+    rx.plan(500)  # still failing: one more attempt, then dead again
+    response = post(
+        client,
+        "/admin/webhook_delivery/action/",
+        {"action": "retry", "rowid": str(row.id)},
+        token_from="/admin/webhook_delivery/",
+    )
+    assert response.status_code == 302
+    row = reload(row)
+    assert (row.status, row.attempts) == ("dead", 3)
+
+
+def test_only_admins_see_webhook_deliveries(rt, rx, app, client):
+    row = dead_letter(rt, rx)
+    login(client, make_user("M", "manager").email)
+    for path in (
+        "/admin/webhook_delivery/",
+        f"/admin/webhook_delivery/details/?id={row.id}",
+    ):
+        assert client.get(path).status_code == 403
+    token = csrf_token(client, "/admin/")
+    response = client.post(
+        f"/admin/webhook_delivery/retry/?id={row.id}", data={"csrf_token": token}
+    )
+    assert response.status_code == 403
+    assert reload(row).status == "dead"
+    with pytest.raises(Forbidden):
+        service.retry_now(User.get(User.email == "m@world.test"), [row.id])
+    anonymous = client.application.test_client()
+    assert anonymous.get("/admin/webhook_delivery/").status_code in (302, 401)

@@ -19,6 +19,7 @@ from accord.admin.views.search import search_view
 from accord.admin.views.settings import settings_views
 from accord.admin.views.trash import trash_view
 from accord.admin.views.users import user_views
+from accord.admin.views.webhooks import webhook_views
 
 SETTINGS = _l("Settings")
 
@@ -41,6 +42,7 @@ def init_back_office(app, rt):
     admin.add_views(quick_add_view(), search_view())
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
+    admin.add_views(*webhook_views(SETTINGS))
     for views in rt.pm.hook.accord_admin_views(app=app):
         admin.add_views(*(guard(view) for view in views or ()))
     return admin
