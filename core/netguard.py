@@ -21,6 +21,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from accord.core.i18n import gettext as _
+
 ALLOWLIST_VARIABLE = "ACCORD_WEBHOOK_ALLOWLIST"
 SCHEMES = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2000
@@ -65,29 +67,29 @@ def allowlist(config=None, env=None):
 def parse(url):
     """Split and normalise `url`; refuse what is wrong before any DNS look-up."""
     if not isinstance(url, str) or not url.strip():
-        raise RefusedURL("Enter a URL.")
+        raise RefusedURL(_("Enter a URL."))
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
-        raise RefusedURL(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+        raise RefusedURL(_("The URL is longer than %(n)d characters.", n=MAX_URL_LENGTH))
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise RefusedURL("The URL contains spaces or control characters.")
+        raise RefusedURL(_("The URL contains spaces or control characters."))
     if "\\" in url:
-        raise RefusedURL("The URL contains a backslash.")
+        raise RefusedURL(_("The URL contains a backslash."))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise RefusedURL(f"The URL is not valid ({exc}).") from None
+        raise RefusedURL(_("The URL is not valid (%(error)s).", error=exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise RefusedURL("Only http:// and https:// URLs can be called.")
+        raise RefusedURL(_("Only http:// and https:// URLs can be called."))
     if "@" in parts.netloc:
-        raise RefusedURL("The URL may not contain a user name or password (user@host).")
+        raise RefusedURL(_("The URL may not contain a user name or password (user@host)."))
     host = (parts.hostname or "").lower()
     if not host:
-        raise RefusedURL("The URL has no host name.")
+        raise RefusedURL(_("The URL has no host name."))
     if port == 0:
-        raise RefusedURL("The URL's port must be between 1 and 65535.")
+        raise RefusedURL(_("The URL's port must be between 1 and 65535."))
     host = _check_host_notation(host)
     port = port or SCHEMES[scheme]
     netloc = f"[{host}]" if ":" in host else host
@@ -103,11 +105,11 @@ def _check_host_notation(host):
     """The host as a canonical IP literal or a DNS name; odd number notations refused."""
     if ":" in host:  # an IPv6 literal (urlsplit removed the brackets)
         if "%" in host:
-            raise RefusedURL("IPv6 zone ids are not allowed in URLs.")
+            raise RefusedURL(_("IPv6 zone ids are not allowed in URLs."))
         try:
             return str(ipaddress.IPv6Address(host))
         except ValueError:
-            raise RefusedURL("The URL's IPv6 address is not valid.") from None
+            raise RefusedURL(_("The URL's IPv6 address is not valid.")) from None
     labels = host.rstrip(".").split(".")
     if _NUMERIC.fullmatch(labels[-1]):
         # The last label is a number: only a canonical dotted quad is accepted. Resolvers
@@ -116,17 +118,17 @@ def _check_host_notation(host):
             address = ipaddress.IPv4Address(host)
         except ValueError:
             raise RefusedURL(
-                "Write the host as a name or as a plain dotted IPv4 address (a.b.c.d)."
+                _("Write the host as a name or as a plain dotted IPv4 address (a.b.c.d).")
             ) from None
         if str(address) != host:
-            raise RefusedURL("Write the host as a plain dotted IPv4 address (a.b.c.d).")
+            raise RefusedURL(_("Write the host as a plain dotted IPv4 address (a.b.c.d)."))
         return host
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
-        raise RefusedURL("The URL's host name is not valid.") from None
+        raise RefusedURL(_("The URL's host name is not valid.")) from None
     if not _HOSTNAME.fullmatch(ascii_host) or len(ascii_host) > 253:
-        raise RefusedURL("The URL's host name is not valid.")
+        raise RefusedURL(_("The URL's host name is not valid."))
     return ascii_host
 
 
@@ -137,15 +139,15 @@ def refusal(address):
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
             why = refusal(embedded)
-            return f"{why} inside the IPv6 address {ip}" if why else None
+            return _("%(why)s inside the IPv6 address %(ip)s", why=why, ip=ip) if why else None
     checks = (
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_loopback, "a loopback address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip.is_private, "a private address"),
-        (ip.is_reserved, "a reserved address"),
-        (not ip.is_global, "a non-public address"),
+        (ip.is_unspecified, _("an unspecified address")),
+        (ip.is_loopback, _("a loopback address")),
+        (ip.is_link_local, _("a link-local address")),
+        (ip.is_multicast, _("a multicast address")),
+        (ip.is_private, _("a private address")),
+        (ip.is_reserved, _("a reserved address")),
+        (not ip.is_global, _("a non-public address")),
     )
     for refused, why in checks:
         if refused:
@@ -171,13 +173,15 @@ def resolve(host, port):
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise RefusedURL(f"The host {host} cannot be resolved ({exc}).") from None
+        raise RefusedURL(
+            _("The host %(host)s cannot be resolved (%(error)s).", host=host, error=exc)
+        ) from None
     addresses = []
     for _family, _type, _proto, _name, sockaddr in infos:
         if sockaddr[0] not in addresses:
             addresses.append(sockaddr[0])
     if not addresses:
-        raise RefusedURL(f"The host {host} has no address.")
+        raise RefusedURL(_("The host %(host)s has no address.", host=host))
     return addresses
 
 
@@ -190,5 +194,7 @@ def check(url, config=None, env=None):
         for address in addresses:
             why = refusal(address.split("%", 1)[0])
             if why:
-                raise RefusedURL(f"This URL may not be called: {host} points to {why}.")
+                raise RefusedURL(
+                    _("This URL may not be called: %(host)s points to %(why)s.", host=host, why=why)
+                )
     return Target(normalised, scheme, host, port, path, addresses[0], allowed)
