@@ -8,6 +8,7 @@ without it every loopback URL is refused, at save and at send. Time is driven by
 import datetime as dt
 import json
 import signal
+import uuid
 
 import pytest
 
@@ -18,6 +19,7 @@ from accord.core.models import Activity, User, utcnow
 from accord.core.models.webhooks import WebhookDelivery
 from accord.core.services import webhooks as service
 from tests.receiver import Receiver
+from tests.test_redis import REDIS_URL, database_url  # noqa: F401 (a fixture)
 from tests.web import csrf_token, login, post
 from tests.world import make_user
 
@@ -409,16 +411,22 @@ def test_a_lost_enqueue_is_picked_up_by_the_sweep(rt, rx):
 
 
 @pytest.mark.slow
-def test_kill_9_during_delivery_redelivers_after_the_lease(tmp_path, rt):
+def test_kill_9_during_delivery_redelivers_after_the_lease(tmp_path, rt, database_url):  # noqa: F811
     """The first worker sends the request and is SIGKILLed while the receiver holds the
     answer. A second worker sends the same delivery again once the lease ran out: the
-    receiver sees two attempts with one delivery id (at-least-once; it deduplicates)."""
+    receiver sees two attempts with one delivery id (at-least-once; it deduplicates).
+    On PostgreSQL + Redis when the test variables name them, else SQLite + SqliteHuey."""
     from tests.test_worker import Instance, local_runtime, wait_for
 
-    instance = Instance(tmp_path)
+    instance = Instance(tmp_path, database_url=database_url)
+    overrides = {}
+    if REDIS_URL:
+        jobs_name = f"accord-test-{uuid.uuid4().hex[:12]}"
+        instance.env.update(ACCORD_REDIS_URL=REDIS_URL, ACCORD_JOBS_NAME=jobs_name)
+        overrides = {"redis_url": REDIS_URL, "extra": {"jobs_name": jobs_name}}
     assert instance.run("migrate").returncode == 0
     try:
-        with Receiver() as receiver, local_runtime(instance):
+        with Receiver() as receiver, local_runtime(instance, **overrides) as local:
             receiver.plan("hold")
             env = {
                 "ACCORD_WEBHOOK_ALLOWLIST": receiver.host_port,
@@ -441,17 +449,21 @@ def test_kill_9_during_delivery_redelivers_after_the_lease(tmp_path, rt):
             receiver.release()
 
             second = instance.start_worker(name="second", ACCORD_OUTBOX_SWEEP_SECONDS="1", **env)
-            done = wait_for(
-                lambda: (r := WebhookDelivery.get_by_id(row.id)).status == "done" and r,
-                timeout=30,
-                what="the delivery to be re-sent",
-            )
+            try:
+                done = wait_for(
+                    lambda: (r := WebhookDelivery.get_by_id(row.id)).status == "done" and r,
+                    timeout=30,
+                    what="the delivery to be re-sent",
+                )
+            finally:
+                instance.stop(second)
+                if REDIS_URL:
+                    local.huey.flush()  # only this run's keys: the name is unique
             assert done.attempts == 2
             assert done.delivered_at >= claimed.lease_until
             assert len(receiver.requests) == 2
             assert {r.headers["X-Accord-Delivery-Id"] for r in receiver.requests} == {str(row.id)}
             assert {r.headers["X-Accord-Event-Id"] for r in receiver.requests} == {"evt-f28"}
-            instance.stop(second)
     finally:
         instance.stop_all()
         rt.activate()
