@@ -4,10 +4,11 @@
         rx.plan(500, 200)          # answers in order; then the default (200)
         ... rx.url("/hook") ... rx.requests[0].headers["X-Accord-Event-Id"]
 
-A planned answer is a status code, a (code, headers) pair, ("slow", seconds) to stall
+`Receiver(tls=(cert, key))` serves HTTPS. A planned answer is a status code, a (code, headers) pair, ("slow", seconds) to stall
 before answering 200, or "hold" to stall until `release()` (or the client hangs up).
 """
 
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +23,7 @@ class Request:
 
 
 class Receiver:
-    def __init__(self, default=200):
+    def __init__(self, default=200, tls=None):
         self.requests = []
         self.default = default
         self._plan = []
@@ -66,6 +67,10 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:  # (certificate file, key file): serve HTTPS
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)

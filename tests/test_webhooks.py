@@ -8,6 +8,7 @@ without it every loopback URL is refused, at save and at send. Time is driven by
 import datetime as dt
 import json
 import signal
+import subprocess
 import uuid
 
 import pytest
@@ -366,6 +367,52 @@ def test_the_connection_goes_to_the_checked_address(rt, rx, monkeypatch):
     assert row.status == "done"
     assert looked_up == ["hooks.example.test"]
     assert rx.requests[0].headers["Host"] == f"hooks.example.test:{rx.port}"
+
+
+def fake_dns(monkeypatch, names):
+    """Resolve `names` to 127.0.0.1 (everything else as usual)."""
+    real = netguard.socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return real("127.0.0.1" if host in names else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for hooks.example.test, trusted through SSL_CERT_FILE."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.example.test",
+         "-addext", "subjectAltName=DNS:hooks.example.test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+def test_https_verifies_the_certificate_for_the_url_host(rt, monkeypatch, certificate):
+    """The connection goes to the checked IP, while TLS sends the URL's host name (SNI)
+    and verifies the certificate against it."""
+    monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
+    fake_dns(monkeypatch, {"hooks.example.test", "wrong.example.test"})
+    with Receiver(tls=certificate) as tls_rx:
+        rt.config.extra["webhook_allowlist"] = [
+            f"hooks.example.test:{tls_rx.port}",
+            f"wrong.example.test:{tls_rx.port}",
+        ]
+        try:
+            good = send(f"https://hooks.example.test:{tls_rx.port}/in", event_id="evt-tls")
+            assert good.status == "done"
+            assert tls_rx.requests[0].headers["Host"] == f"hooks.example.test:{tls_rx.port}"
+            # The same server under a name its certificate does not carry: refused.
+            bad = send(f"https://wrong.example.test:{tls_rx.port}/in", event_id="evt-tls-bad")
+            assert bad.status == "pending"
+            assert bad.last_error.startswith("TLS error") and "wrong.example.test" in bad.last_error
+            assert len(tls_rx.requests) == 1
+        finally:
+            rt.config.extra.pop("webhook_allowlist")
 
 
 # Leases -----------------------------------------------------------------------------------
