@@ -24,6 +24,7 @@ import socket
 import ssl
 import threading
 import time
+from typing import NamedTuple
 
 from peewee import IntegrityError
 
@@ -189,33 +190,40 @@ def backoff(attempts):
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
+class Claim(NamedTuple):
+    attempt: int  # the number of this attempt (1 for the first)
+    took_over: bool  # the previous attempt's worker died (its lease expired)
+
+
 def claim(delivery_id, lease_seconds=LEASE_SECONDS):
-    """Take the row for this worker: the new attempt number, or None if it is not due,
-    finished, or leased by another worker."""
+    """Take the row for this worker: a `Claim`, or None if it is not due, finished, or
+    leased by another worker. One conditional UPDATE each: one claimer wins."""
     now = utcnow()
-    claimable = (
-        (WebhookDelivery.status == "pending")
-        & (WebhookDelivery.next_attempt_at.is_null() | (WebhookDelivery.next_attempt_at <= now))
-    ) | ((WebhookDelivery.status == "delivering") & (WebhookDelivery.lease_until <= now))
+    due = (WebhookDelivery.status == "pending") & (
+        WebhookDelivery.next_attempt_at.is_null() | (WebhookDelivery.next_attempt_at <= now)
+    )
+    expired = (WebhookDelivery.status == "delivering") & (WebhookDelivery.lease_until <= now)
     with write():
-        taken = (
-            WebhookDelivery.update(
-                status="delivering",
-                lease_until=now + dt.timedelta(seconds=lease_seconds),
-                attempts=WebhookDelivery.attempts + 1,
-                last_attempt_at=now,
+        for condition, took_over in ((due, False), (expired, True)):
+            taken = (
+                WebhookDelivery.update(
+                    status="delivering",
+                    lease_until=now + dt.timedelta(seconds=lease_seconds),
+                    attempts=WebhookDelivery.attempts + 1,
+                    last_attempt_at=now,
+                )
+                .where((WebhookDelivery.id == delivery_id) & condition)
+                .execute()
             )
-            .where((WebhookDelivery.id == delivery_id) & claimable)
-            .execute()
-        )
-        if taken != 1:
-            return None
-        # Read inside the same transaction: the row is ours (locked) until commit.
-        return (
-            WebhookDelivery.select(WebhookDelivery.attempts)
-            .where(WebhookDelivery.id == delivery_id)
-            .scalar()
-        )
+            if taken == 1:
+                # Read inside the same transaction: the row is ours (locked) until commit.
+                attempt = (
+                    WebhookDelivery.select(WebhookDelivery.attempts)
+                    .where(WebhookDelivery.id == delivery_id)
+                    .scalar()
+                )
+                return Claim(attempt, took_over)
+    return None
 
 
 def _finish(delivery_id, attempt, **values):
@@ -241,9 +249,15 @@ def deliver(runtime, delivery_id):
     """
     config = getattr(runtime, "config", None)
     lease = _setting(config, "webhook_lease_seconds", float(LEASE_SECONDS))
-    attempt = claim(delivery_id, lease)
-    if attempt is None:
+    claimed = claim(delivery_id, lease)
+    if claimed is None:
         return None
+    attempt = claimed.attempt
+    max_attempts = int(_setting(config, "webhook_max_attempts", MAX_ATTEMPTS))
+    if claimed.took_over and attempt > max_attempts:
+        # Its workers keep dying mid-attempt (no outcome ever reached us): stop here.
+        _finish(delivery_id, attempt, status="dead", last_error="gave up: the worker died")
+        return "dead"
     row = WebhookDelivery.get_by_id(delivery_id)
     try:
         target = netguard.check(row.url, config)
@@ -267,7 +281,6 @@ def deliver(runtime, delivery_id):
             secret="",  # not needed any more
         )
         return "done"
-    max_attempts = int(_setting(config, "webhook_max_attempts", MAX_ATTEMPTS))
     dead = attempt >= max_attempts
     next_at = None if dead else utcnow() + backoff(attempt)
     _finish(

@@ -425,7 +425,7 @@ def test_a_claim_is_exclusive_until_its_lease_ends(rt, rx):
     finally:
         rt.activate()
     assert row.status == "pending" and rx.requests == []
-    assert webhooks.claim(row.id, lease_seconds=60) == 1
+    assert webhooks.claim(row.id, lease_seconds=60) == (1, False)
     assert webhooks.claim(row.id, lease_seconds=60) is None
     assert webhooks.deliver(rt, row.id) is None  # another worker holds it
     assert row.id not in webhooks.due_ids()
@@ -440,6 +440,27 @@ def test_a_claim_is_exclusive_until_its_lease_ends(rt, rx):
     assert webhooks._finish(row.id, 1, status="pending") is False
     assert reload(row).status == "done"
     assert len(rx.requests) == 1
+
+
+def test_a_delivery_whose_workers_keep_dying_ends_dead(rt, rx):
+    """Each claim that finds an expired lease counts as an attempt; past the limit the
+    delivery is dead instead of killing workers forever."""
+    rt.config.extra["webhook_max_attempts"] = 2
+    webhooks.set_dispatcher(None)
+    try:
+        row = send(rx.url(), event_id="evt-crashy")
+    finally:
+        rt.activate()
+    for expected in ((1, False), (2, True)):
+        assert webhooks.claim(row.id) == expected
+        WebhookDelivery.update(lease_until=utcnow() - dt.timedelta(seconds=1)).where(
+            WebhookDelivery.id == row.id
+        ).execute()
+    assert webhooks.deliver(rt, row.id) == "dead"
+    row = reload(row)
+    assert (row.status, row.attempts) == ("dead", 3)
+    assert "worker died" in row.last_error
+    assert rx.requests == []
 
 
 def test_a_lost_enqueue_is_picked_up_by_the_sweep(rt, rx):
