@@ -18,6 +18,7 @@ import ipaddress
 import os
 import re
 import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +27,7 @@ from accord.core.i18n import gettext as _
 ALLOWLIST_VARIABLE = "ACCORD_WEBHOOK_ALLOWLIST"
 SCHEMES = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2000
+DNS_TIMEOUT = 5.0
 
 # A label made only of digits and hex/octal markers: a number, never a DNS name.
 _NUMERIC = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.I)
@@ -36,6 +38,10 @@ _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 class RefusedURL(ValueError):
     """This URL may not be called; the message says why, in plain words."""
+
+
+class Unresolvable(RefusedURL):
+    """The host name did not resolve (now): refused at save, retried later at send."""
 
 
 @dataclass(frozen=True)
@@ -168,28 +174,47 @@ def _embedded_ipv4(ip):
     return None
 
 
-def resolve(host, port):
-    """Every address `host` resolves to (an IP literal resolves to itself)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise RefusedURL(
-            _("The host %(host)s cannot be resolved (%(error)s).", host=host, error=exc)
-        ) from None
+def resolve(host, port, timeout=DNS_TIMEOUT):
+    """Every address `host` resolves to (an IP literal resolves to itself), within
+    `timeout` seconds: getaddrinfo has no timeout of its own, so it runs in a daemon
+    thread the caller stops waiting for."""
+    outcome = {}
+
+    def look_up():
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=look_up, name="accord-dns", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise Unresolvable(
+            _("The host %(host)s did not resolve within %(n)g s.", host=host, n=timeout)
+        )
+    if "error" in outcome:
+        raise Unresolvable(
+            _(
+                "The host %(host)s cannot be resolved (%(error)s).",
+                host=host,
+                error=outcome["error"],
+            )
+        )
     addresses = []
-    for _family, _type, _proto, _name, sockaddr in infos:
+    for _family, _type, _proto, _name, sockaddr in outcome["infos"]:
         if sockaddr[0] not in addresses:
             addresses.append(sockaddr[0])
     if not addresses:
-        raise RefusedURL(_("The host %(host)s has no address.", host=host))
+        raise Unresolvable(_("The host %(host)s has no address.", host=host))
     return addresses
 
 
-def check(url, config=None, env=None):
+def check(url, config=None, env=None, dns_timeout=DNS_TIMEOUT):
     """A `Target` for `url`, or RefusedURL. Resolves the host (DNS) every time."""
     scheme, host, port, path, normalised = parse(url)
     allowed = f"{f'[{host}]' if ':' in host else host}:{port}" in allowlist(config, env)
-    addresses = resolve(host, port)
+    addresses = resolve(host, port, dns_timeout)
     if not allowed:
         for address in addresses:
             why = refusal(address.split("%", 1)[0])

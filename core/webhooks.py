@@ -39,7 +39,8 @@ USER_AGENT = "Accord-Webhooks/1"
 MAX_BODY_BYTES = 1_000_000
 MAX_ATTEMPTS = 8
 LEASE_SECONDS = 60
-# Seconds: to connect, per read, and for the whole exchange (a trickling receiver).
+# Seconds: to resolve and to connect, per read, and for the whole exchange (a trickling
+# receiver).
 TIMEOUTS = {"connect": 5.0, "read": 10.0, "total": 30.0}
 
 # Set by the runtime (`Runtime.activate`): called with delivery ids after their commit.
@@ -259,17 +260,21 @@ def deliver(runtime, delivery_id):
         _finish(delivery_id, attempt, status="dead", last_error="gave up: the worker died")
         return "dead"
     row = WebhookDelivery.get_by_id(delivery_id)
+    timeouts = _timeouts(config)
     try:
-        target = netguard.check(row.url, config)
+        target = netguard.check(row.url, config, dns_timeout=timeouts["connect"])
+    except netguard.Unresolvable as exc:
+        target, code, reason = None, None, str(exc)  # DNS trouble may pass: retried
     except netguard.RefusedURL as exc:
         # Refused at send: never called. Permanent, so dead at once (an admin may retry).
         _finish(delivery_id, attempt, status="dead", last_error=f"refused: {exc}")
         log.warning("webhook delivery %s refused: %s", delivery_id, exc)
         return "dead"
-    try:
-        code, reason = post(target, row, timeouts=_timeouts(config))
-    except Exception as exc:  # network errors, timeouts, TLS failures
-        code, reason = None, _describe(exc)
+    if target is not None:
+        try:
+            code, reason = post(target, row, timeouts=timeouts)
+        except Exception as exc:  # network errors, timeouts, TLS failures
+            code, reason = None, _describe(exc)
     if code is not None and 200 <= code < 300:
         _finish(
             delivery_id,

@@ -8,7 +8,9 @@ without it every loopback URL is refused, at save and at send. Time is driven by
 import datetime as dt
 import json
 import signal
+import socket
 import subprocess
+import threading
 import uuid
 
 import pytest
@@ -413,6 +415,37 @@ def test_https_verifies_the_certificate_for_the_url_host(rt, monkeypatch, certif
             assert len(tls_rx.requests) == 1
         finally:
             rt.config.extra.pop("webhook_allowlist")
+
+
+def test_dns_trouble_at_send_is_retried_not_dead(rt, rx, monkeypatch):
+    """A name that does not resolve (now), or whose look-up hangs, is not called and not
+    dead-lettered: DNS trouble passes, so the delivery waits for its next attempt."""
+    hang = threading.Event()
+    real = netguard.socket.getaddrinfo
+
+    def troubled_dns(host, port, *args, **kwargs):
+        if host == "down.example.test":
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if host == "slow.example.test":
+            hang.wait(30)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", troubled_dns)
+    rt.config.extra["webhook_allowlist"] = [
+        f"down.example.test:{rx.port}",
+        f"slow.example.test:{rx.port}",
+    ]
+    rt.config.extra["webhook_connect_timeout"] = 0.2
+    try:
+        down = send(f"http://down.example.test:{rx.port}/", event_id="evt-dns-down")
+        assert down.status == "pending" and "cannot be resolved" in down.last_error
+        slow = send(f"http://slow.example.test:{rx.port}/", event_id="evt-dns-slow")
+        assert slow.status == "pending" and "did not resolve within 0.2 s" in slow.last_error
+    finally:
+        hang.set()
+    assert rx.requests == []
+    with pytest.raises(webhooks.WebhookError, match="cannot be resolved"):
+        webhooks.check_url(f"http://down.example.test:{rx.port}/", rt.config)
 
 
 # Leases -----------------------------------------------------------------------------------
