@@ -10,7 +10,7 @@ backoff until done or dead.
 Delivery is at-least-once: a worker killed after the receiver answered but before the
 row was marked done makes the next worker send the same delivery again. Every attempt of
 one delivery carries the same X-Accord-Event-Id and X-Accord-Delivery-Id, so receivers
-deduplicate on them. docs/plugins.md ("Webhooks") documents the scheme for receivers.
+deduplicate on them. docs/plugins.md ("Calling a webhook") documents the scheme for receivers.
 """
 
 import datetime as dt
@@ -126,6 +126,8 @@ def enqueue(url, secret, event_id, body, *, source):
     """
     if not event_id or not source:
         raise ValueError("a webhook delivery needs an event_id and a source")
+    if any(ord(c) < 32 or ord(c) == 127 for c in f"{event_id}{source}"):
+        raise ValueError("a webhook event_id or source may not contain control characters")
     text = encode_body(body)
     key = delivery_key(url, event_id, source)
     now = utcnow()
@@ -400,7 +402,7 @@ def post(target, row, timeouts=None, context=None):
         response = conn.getresponse()
         snippet = response.read(2000).decode("utf-8", "replace")
         code = response.status
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         if expired.is_set():
             raise TimeoutError(f"no complete answer within {timeouts['total']:g} s") from exc
         raise

@@ -207,9 +207,11 @@ def test_a_delivery_commits_or_rolls_back_with_its_caller(rt, rx):
     assert rx.requests == []
 
 
-def test_bodies_must_be_json(rt, rx):
+def test_bodies_must_be_json_and_ids_plain_text(rt, rx):
     with pytest.raises(ValueError), write():
         webhooks.enqueue(rx.url(), SECRET, "e", "not json {", source="t")
+    with pytest.raises(ValueError, match="control characters"), write():
+        webhooks.enqueue(rx.url(), SECRET, "e\r\nX-Evil: 1", {}, source="t")
     row = send(rx.url(), event_id="e2", body='{"already": "json"}')
     assert rx.requests[0].body == b'{"already": "json"}'
     assert row.status == "done"
