@@ -3,9 +3,11 @@ the form's fields, never an update of an existing record, a honeypot, a per-IP r
 404 for disabled or unknown forms, and the `lead.captured` event in the outbox."""
 
 import re
+import threading
 
 import pytest
 
+from accord.core.db import database
 from accord.core.models import Activity, Contact, Lead, OutboxEvent, Source, Status, User
 from accord.core.models.capture_forms import CaptureForm, CaptureHit
 from accord.core.services import Forbidden, ValidationError, custom_fields, records
@@ -366,3 +368,46 @@ def test_public_routes_are_declared_public_and_only_they_skip_csrf(app, client, 
     forged = client.post(f"/admin/capture_form/toggle/?id={form.id}", data={"active": "0"})
     assert forged.status_code == 400
     assert CaptureForm.get_by_id(form.id).active
+
+
+def run_at_once(count, work):
+    """Run work(i) in `count` threads started together, each on its own connection."""
+    if not database.is_closed():
+        database.close()
+    start = threading.Barrier(count)
+    results = {}
+
+    def run(i):
+        database.connect(reuse_if_open=True)
+        try:
+            start.wait(timeout=30)
+            results[i] = work(i)
+        except Exception as exc:  # reported below rather than lost in the thread
+            results[i] = exc
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    database.connect(reuse_if_open=True)
+    errors = [r for r in results.values() if isinstance(r, Exception)]
+    assert len(results) == count and not errors, errors
+    return results
+
+
+def test_concurrent_submissions_take_distinct_turns_and_share_one_limit(admin):
+    users = [make_user(f"Turn{i}", "normal") for i in range(3)]
+    form = make_form(
+        admin, users[0], assignment="round_robin", owner=None, assignees=[u.id for u in users]
+    )
+    run_at_once(12, lambda i: service.submit(form, person(email=f"t{i}@example.test")).id)
+    owners = [lead.owner_id for lead in Lead.select().where(Lead.email.startswith("t"))]
+    assert len(owners) == 12
+    assert {uid: owners.count(uid) for uid in set(owners)} == {u.id: 4 for u in users}
+    assert CaptureForm.get_by_id(form.id).assigned_count == 12
+
+    allowed = run_at_once(9, lambda i: service.allow(form, "192.0.2.200"))
+    assert sorted(allowed.values()).count(True) == service.RATE_LIMIT
