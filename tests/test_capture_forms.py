@@ -411,3 +411,18 @@ def test_concurrent_submissions_take_distinct_turns_and_share_one_limit(admin):
 
     allowed = run_at_once(9, lambda i: service.allow(form, "192.0.2.200"))
     assert sorted(allowed.values()).count(True) == service.RATE_LIMIT
+
+
+def test_a_required_custom_field_is_required_on_the_public_form(client, admin, seller):
+    custom_fields.define(admin, "lead", "vat", "VAT number", "text", required=True)
+    form = make_form(
+        admin, seller, fields=["last_name", "email", "custom.vat"], required=["last_name"]
+    )
+    assert form.required == ["last_name", "custom.vat"]
+    body = text(client.get(f"/forms/{form.token}"))
+    assert re.search(r'name="custom\.vat"[^>]*required', body)
+    response = send(client, form, person())
+    assert response.status_code == 400
+    assert 'data-field="custom.vat">This field is required' in text(response)
+    assert send(client, form, person(**{"custom.vat": "HU123"})).status_code == 200
+    assert Lead.get(Lead.email == "ada@example.test").custom == {"vat": "HU123"}

@@ -131,8 +131,10 @@ def _definition(data, current=None):
             _("Required lead fields must be on the form: %(names)s.", names=", ".join(missing)),
         )
     values["fields"] = fields
-    required = data.get("required", getattr(current, "required", None) or [])
-    values["required"] = [key for key in fields if key in set(required)]
+    required = set(data.get("required", getattr(current, "required", None) or []))
+    # A custom field every lead must have is required on the form too.
+    required |= {CUSTOM_PREFIX + d.key for d in custom_values.definitions("lead") if d.required}
+    values["required"] = [key for key in fields if key in required]
 
     source = data.get("source", getattr(current, "source_id", None))
     if source in ("", None):
@@ -160,7 +162,8 @@ def _definition(data, current=None):
     values["owner"] = owner if assignment == "owner" else None
     values["assignees"] = assignees if assignment == "round_robin" else []
 
-    thank_you = str(data.get("thank_you", getattr(current, "thank_you", "")) or "").strip()
+    thank_you = str(data.get("thank_you", getattr(current, "thank_you", "")) or "")
+    thank_you = thank_you.replace("\r\n", "\n").strip()
     if len(thank_you) > MAX_LONG_TEXT:
         errors["thank_you"] = _("This text is too long.")
     values["thank_you"] = thank_you
