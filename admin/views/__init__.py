@@ -9,6 +9,8 @@ from accord.admin.policy import POLICIES
 from accord.admin.views.audit import audit_views
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.board import register as register_board
+from accord.admin.views.capture_forms import capture_form_view
+from accord.admin.views.capture_public import register as register_capture_public
 from accord.admin.views.documents import document_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
@@ -43,6 +45,8 @@ def init_back_office(app, rt):
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
     admin.add_views(*webhook_views(SETTINGS))
+    admin.add_view(capture_form_view(SETTINGS))
+    register_capture_public(app)  # /forms/<token>: public lead-capture forms
     for views in rt.pm.hook.accord_admin_views(app=app):
         admin.add_views(*(guard(view) for view in views or ()))
     return admin

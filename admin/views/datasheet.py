@@ -25,6 +25,8 @@ from accord.admin.views import formatters as fmt
 from accord.admin.views.base import _user_zone, prefetch, to_utc
 from accord.admin.views.gate import current_user
 from accord.admin.views.lookups import parse_id
+from accord.admin.views.quick_add import owner_choices
+from accord.admin.views.task_list import REMINDER_CHOICES
 from accord.core import access, custom_values, i18n
 from accord.core.models import (
     ActionType,
@@ -135,8 +137,7 @@ def web_link(address):
     )
 
 
-def is_overdue(task, now):
-    return not task.done and task.due_at is not None and task.due_at < now
+is_overdue = fmt.is_overdue  # one rule for every surface
 
 
 def to_local_input(value):
@@ -223,6 +224,9 @@ class Datasheet:
     details_columns: list = field(default_factory=list)
     custom_values: list = field(default_factory=list)  # [(label, text)] of custom fields
     action_types: list = field(default_factory=list)
+    # The quick to-do's choices: reminders, and assignees (None: only the user).
+    reminders: list = field(default_factory=list)
+    assignees: list = None
     next_todo: dict = None  # the prompt after a completed to-do: prefilled values
     forms: dict = field(default_factory=dict)  # typed values to keep after an error
     errors: dict = field(default_factory=dict)
@@ -284,6 +288,8 @@ class DatasheetMixin:
             if text
         ]
         sheet.action_types = list(ActionType.select().order_by(ActionType.position, ActionType.id))
+        sheet.reminders = REMINDER_CHOICES
+        sheet.assignees = owner_choices(current_user())
         if completed is not None:
             sheet.next_todo = self.next_todo_prefill(completed)
         return sheet
@@ -525,16 +531,34 @@ class DatasheetMixin:
             action_type = parse_id(request.form.get("action_type"))
             if action_type is not None:
                 data["action_type"] = action_type
-            records.create(user, Task, data)
+            reminder = request.form.get("reminder") or ""
+            if reminder not in dict(REMINDER_CHOICES):
+                raise ValidationError({"reminder": gettext("Choose a reminder from the list.")})
+            data["reminder"] = reminder
+            records.create(user, Task, data, **self.todo_owner(user))
         except ValidationError as exc:
             return self.retry(record, "todo", exc)
-        except Forbidden:
-            abort(403)
+        except Forbidden as exc:
+            if str(exc) != "owner":
+                abort(403)
+            message = gettext("You cannot assign this to that user.")
+            return self.retry(record, "todo", ValidationError({"owner": message}))
         if request.form.get("next") == "1":
             flash(gettext("Next to-do planned."), "success")
         else:
             flash(gettext("To-do added."), "success")
         return redirect(self.sheet_url(record, "todos"))
+
+    def todo_owner(self, user):
+        """The assignee picked on the quick to-do form; only read from users who may
+        assign others (the service checks the choice against their rights)."""
+        if owner_choices(user) is None or "owner" not in request.form:
+            return {}
+        value = request.form.get("owner") or ""
+        owner = parse_id(value)
+        if value and owner is None:
+            raise ValidationError({"owner": gettext("Unknown user.")})
+        return {"owner": owner}
 
     @expose("/complete_todo/", methods=("POST",))
     def complete_todo_view(self):

@@ -164,14 +164,39 @@ def lead_name(view, context, model, name):
     return text
 
 
+def is_overdue(task, now=None):
+    """Open and due before now: shown with the class `accord-overdue` on every surface."""
+    return not task.done and task.due_at is not None and task.due_at < (now or utcnow())
+
+
+def overdue_class(task, now=None):
+    """The CSS class a task's element gets in any list (calendar pages too)."""
+    return "accord-overdue" if is_overdue(task, now) else ""
+
+
 def due(view, context, model, name):
     value = model.due_at
     if value is None:
         return ""
     text = local_datetime(value, format="short")
-    if not model.done and value < utcnow():
-        return Markup('<span class="text-danger font-weight-bold">{}</span>').format(text)
+    if is_overdue(model):
+        return Markup('<span class="accord-overdue" title="{}">{}</span>').format(
+            _l("Overdue"), text
+        )
     return text
+
+
+def task_content(limit=80):
+    """A task's text in lists, in the overdue style when it is overdue."""
+    shorten = short_text(limit)
+
+    def formatter(view, context, model, name):
+        text = shorten(view, context, model, name)
+        if is_overdue(model):
+            return Markup('<span class="accord-overdue">{}</span>').format(text)
+        return text
+
+    return formatter
 
 
 def file_size(view, context, model, name):

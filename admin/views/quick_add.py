@@ -32,8 +32,10 @@ from accord.admin.views.base import to_utc
 from accord.admin.views.formatters import endpoint_of
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import parse_id
+from accord.admin.views.task_list import REMINDER_CHOICES
 from accord.core import access, search
 from accord.core.models import (
+    ActionType,
     Appointment,
     Contact,
     Deal,
@@ -115,6 +117,8 @@ class DealForm(QuickForm):
 class TaskForm(QuickForm):
     content = TextAreaField(_l("To-do"), [InputRequired(), Length(max=2000)])
     due_at = DateTimeLocalField(_l("Due"), [Optional()], format="%Y-%m-%dT%H:%M")
+    reminder = SelectField(_l("Reminder"), choices=REMINDER_CHOICES, default="")
+    action_type = OptionalSelect(_l("Action"), choices=[], coerce=str)
     linked = HiddenField(_l("Related to"))
 
 
@@ -194,7 +198,7 @@ KINDS = {
         _l("Task"),
         Task,
         TaskForm,
-        ("content",),
+        ("content", "reminder"),
         {"lead": "linked", "contact": "linked", "deal": "linked"},
         {"linked": "record"},
         {},
@@ -265,6 +269,11 @@ def stage_choices():
     return [(str(s.id), f"{s.pipeline.name} › {s.name}") for s in stages]
 
 
+def action_type_choices():
+    types = ActionType.select().order_by(ActionType.position, ActionType.id)
+    return [("", gettext("No action type"))] + [(str(t.id), t.name) for t in types]
+
+
 def visible_record(user, kind, record_id):
     """A lead, contact or deal the user may see, else None."""
     model = LINK_KINDS.get(kind)
@@ -325,6 +334,8 @@ class QuickAddView(GateMixin, BaseView):
                 form.owner.data = str(user.id)
         if "stage" in form:
             form.stage.choices = stage_choices()
+        if "action_type" in form:
+            form.action_type.choices = action_type_choices()
         if request.method == "GET":
             self.prefill(user, spec, form, next_url)
         form_errors = []
@@ -399,6 +410,8 @@ class QuickAddView(GateMixin, BaseView):
             data["organization"] = company.id if company is not None else None
         if "due_at" in form and form.due_at.data:
             data["due_at"] = to_utc(form.due_at.data)
+        if "action_type" in form and form.action_type.data:
+            data["action_type"] = parse_id(form.action_type.data)
         if spec.key == "appointment":
             starts = to_utc(form.starts_at.data)
             ends = to_utc(form.ends_at.data) if form.ends_at.data else None

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
-from accord.admin.views import deal_list
+from accord.admin.views import deal_list, task_list
 from accord.admin.views import formatters as fmt
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.convert import ConvertMixin
@@ -25,7 +25,6 @@ from accord.core.models import (
     ADDRESS_FIELDS,
     CUSTOMER_STATUSES,
     REACH_FIELDS,
-    REMINDERS,
     ActionType,
     Appointment,
     Contact,
@@ -103,17 +102,7 @@ CUSTOMER_STATUS_CHOICES = [
 ]
 assert {c for c, _label in CUSTOMER_STATUS_CHOICES} == set(CUSTOMER_STATUSES)
 
-REMINDER_CHOICES = [
-    ("", _l("No reminder")),
-    ("1w", _l("1 week before")),
-    ("1d", _l("1 day before")),
-    ("1h", _l("1 hour before")),
-    ("30m", _l("30 minutes before")),
-    ("15m", _l("15 minutes before")),
-    ("5m", _l("5 minutes before")),
-    ("due", _l("At the due time")),
-]
-assert {c for c, _label in REMINDER_CHOICES} == set(REMINDERS)
+REMINDER_CHOICES = task_list.REMINDER_CHOICES
 
 
 def statuses(kind):
@@ -571,7 +560,7 @@ class TaskView(LinkedView):
     column_default_sort = ("due_at", False)
     column_formatters = {
         **RecordView.column_formatters,
-        "content": fmt.short_text(),
+        "content": fmt.task_content(),
         "due_at": fmt.due,
     }
     column_choices = {"reminder": REMINDER_CHOICES}
@@ -606,7 +595,13 @@ class TaskView(LinkedView):
         ChoiceFilter(Task.status, _l("Status"), status_options("task")),
         Task.due_at,
         Task.created_at,
+        # The quick tabs above the list (Mine, Overdue, Today, This week).
+        *task_list.filters(),
     ]
+    list_template = "accord/task_list.html"
+
+    def quick_tabs(self):
+        return task_list.tabs(self)
 
     def details_actions(self, record):
         actions = super().details_actions(record)

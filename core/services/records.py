@@ -403,3 +403,20 @@ def claim(user, record):
                 new=user.id,
             )
     return won
+
+
+def build_unattended(model, data, owner_id=None, **extra):
+    """A validated, unsaved record that no user makes (a public capture form).
+
+    The same field rules as create(): protected and unknown fields refused, links
+    checked, custom values through their field types, derived fields; the caller
+    checks its own rights, saves, logs and emits inside its transaction.
+    """
+    data = dict(data)
+    raw_custom = data.pop("custom", None)
+    clean = _clean(None, model, data)
+    record = model(**clean, **extra)
+    record.owner = owner_id
+    _apply_custom(record, raw_custom, creating=True)
+    derive(record, set(clean), True)
+    return record
