@@ -9,6 +9,7 @@ from accord.admin.policy import POLICIES
 from accord.admin.views.audit import audit_views
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.board import register as register_board
+from accord.admin.views.calendar_public import init_calendar_routes
 from accord.admin.views.documents import document_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
@@ -36,6 +37,7 @@ def init_back_office(app, rt):
         csp_nonce_generator=csp_nonce,
     )
     admin.add_views(*record_views(), document_view())
+    init_calendar_routes(app)  # /rsvp/<token> and /calendar/feed/<token>.ics
     register_board(admin)  # the deal board, listed right after Deals
     admin.add_view(profile_view())
     admin.add_views(quick_add_view(), search_view())
