@@ -9,6 +9,7 @@ from accord.admin.policy import POLICIES
 from accord.admin.views.audit import audit_views
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.board import register as register_board
+from accord.admin.views.calendar import calendar_view
 from accord.admin.views.calendar_public import init_calendar_routes
 from accord.admin.views.documents import document_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
@@ -39,6 +40,7 @@ def init_back_office(app, rt):
     admin.add_views(*record_views(), document_view())
     init_calendar_routes(app)  # /rsvp/<token> and /calendar/feed/<token>.ics
     register_board(admin)  # the deal board, listed right after Deals
+    admin.add_view(calendar_view())
     admin.add_view(profile_view())
     admin.add_views(quick_add_view(), search_view())
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
