@@ -33,7 +33,7 @@ def _arg_date(raw, today):
 
 
 class CalendarView(GateMixin, BaseView):
-    access_policy = "records"
+    access_policy = "authenticated"  # rows scoped by access.visible (records views are model views)
 
     @expose("/")
     def index(self):
