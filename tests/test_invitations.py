@@ -272,3 +272,13 @@ def test_appointment_from_a_deal_keeps_its_link(rt, smtp, people):
     deal = records.create(owner, Deal, {"name": "Big deal"})
     appointment = make(owner, [guest], deal=deal.id)
     assert appointment.deal_id == deal.id
+
+
+def test_expired_token_changes_nothing(rt, client, smtp, people, monkeypatch):
+    owner, guest = people
+    make(owner, [guest])
+    token = links_in(smtp.to("gus@world.test")[0])["Accept"]
+    assert client.get(f"/rsvp/{token}").status_code == 200
+    monkeypatch.setattr(invitations, "RSVP_MAX_AGE", -1)  # every token is now too old
+    assert client.get(f"/rsvp/{token}").status_code == 404
+    assert Attendee.get().response == "needs-action"
