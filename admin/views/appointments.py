@@ -109,12 +109,17 @@ class AppointmentView(LinkedView):
     form_overrides = {"reminder": choice_select(REMINDER_CHOICES)}
     form_extra_fields = {
         "attendee_users": SelectMultipleField(
-            _l("Attendees: users"), choices=[], coerce=int, validate_choice=True
+            _l("Attendees: users"),
+            choices=[],
+            coerce=int,
+            validate_choice=True,
+            render_kw={"data-role": "select2"},  # Flask-Admin's own select2, no CDN
         ),
         "attendee_emails": TextAreaField(
             _l("Attendees: other email addresses"),
             [Length(max=MAX_EMAILS_TEXT)],
-            description=_l("One per line, e.g. Ann Smith <ann@example.com>"),
+            # Flask-Admin renders descriptions as HTML: the brackets are entities.
+            description=_l("One per line: ann@example.com or Ann Smith &lt;ann@example.com&gt;"),
         ),
     }
     column_filters = [*owner_filters(Appointment), Appointment.starts_at, Appointment.all_day]
