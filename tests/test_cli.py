@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from accord.admin.cli import cli
 from accord.admin.commands import serve as serve_command
-from accord.core import events
+from accord.core import events, plugins
 from accord.core.config import Config
 from accord.core.db import database
 from accord.core.migrations import CORE_MIGRATIONS
@@ -171,7 +171,8 @@ def test_plugins_safe_mode_loads_no_entry_point_plugin(accord):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["safe_mode"] is True
-    assert [p["name"] for p in data["plugins"]] == ["default_field_types"]
+    defaults = sorted(m.rsplit(".", 1)[1] for m in plugins.DEFAULT_PLUGINS)
+    assert [p["name"] for p in data["plugins"]] == defaults
 
 
 def test_unknown_plugin_is_a_clear_error_and_help_still_works(accord):

@@ -9,8 +9,12 @@ from accord.admin.policy import POLICIES
 from accord.admin.views.audit import audit_views
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.board import register as register_board
+from accord.admin.views.calendar import calendar_view
+from accord.admin.views.calendar_feed import calendar_feed_view
+from accord.admin.views.calendar_public import init_calendar_routes
 from accord.admin.views.capture_forms import capture_form_view
 from accord.admin.views.capture_public import register as register_capture_public
+from accord.admin.views.company_logo import company_logo_view
 from accord.admin.views.documents import document_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
@@ -39,10 +43,13 @@ def init_back_office(app, rt):
         csp_nonce_generator=csp_nonce,
     )
     admin.add_views(*record_views(), document_view())
+    init_calendar_routes(app)  # /rsvp/<token> and /calendar/feed/<token>.ics
     register_board(admin)  # the deal board, listed right after Deals
-    admin.add_view(profile_view())
+    admin.add_view(calendar_view())
+    admin.add_views(profile_view(), calendar_feed_view())
     admin.add_views(quick_add_view(), search_view())
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
+    admin.add_view(company_logo_view(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
     admin.add_views(*webhook_views(SETTINGS))
     admin.add_view(capture_form_view(SETTINGS))

@@ -373,6 +373,13 @@ class QuickAddView(GateMixin, BaseView):
     # Input -> service data ---------------------------------------------------------------
 
     def prefill(self, user, spec, form, next_url):
+        due = request.args.get("due", "")
+        if "due_at" in form and due:
+            # From a calendar slot: ?due=YYYY-MM-DDTHH:MM (local time).
+            try:
+                form.due_at.data = dt.datetime.strptime(due[:16], "%Y-%m-%dT%H:%M")
+            except ValueError:
+                pass
         record = from_datasheet(user, next_url)
         if record is None:
             return

@@ -622,40 +622,6 @@ class TaskView(LinkedView):
         return redirect(self.get_url(".details_view", id=task.id))
 
 
-class AppointmentView(LinkedView):
-    column_list = ["title", "starts_at", "ends_at", "location", "linked", "owner"]
-    column_details_list = [
-        "title",
-        "starts_at",
-        "ends_at",
-        "all_day",
-        "location",
-        "description",
-        "calendar",
-        "linked",
-        "owner",
-        "created_at",
-        "updated_at",
-    ]
-    column_default_sort = ("starts_at", True)
-    column_searchable_list = ["title", "location"]
-    search_label = _l("Title, location")
-    column_editable_list = ["location"]
-    form_columns = [
-        "title",
-        "starts_at",
-        "ends_at",
-        "all_day",
-        "location",
-        "description",
-        "lead",
-        "contact",
-        "deal",
-        "owner",
-    ]
-    column_filters = [*owner_filters(Appointment), Appointment.starts_at, Appointment.all_day]
-
-
 class NoteView(LinkedView):
     column_list = ["content", "linked", "owner", "created_at"]
     column_details_list = ["content", "linked", "owner", "created_at", "updated_at"]
@@ -670,6 +636,8 @@ class NoteView(LinkedView):
 
 
 def record_views():
+    from accord.admin.views.appointments import AppointmentView
+
     return [
         LeadView(Lead, _l("Leads"), endpoint="lead", url="lead"),
         ContactView(Contact, _l("Contacts"), endpoint="contact", url="contact"),

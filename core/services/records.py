@@ -359,13 +359,22 @@ def delete(user, record):
         raise Forbidden("delete")
     with write():
         activity.log(user, "deleted", record)
-        events.emit(_event_name(record, "deleted"), record, user)
+        events.emit(_event_name(record, "deleted"), record, user, **_deleted_payload(record))
         if isinstance(record, TrashableRecord):
             record.deleted_at = utcnow()
             record.save()
         else:
             record.delete_instance()
     return record
+
+
+def _deleted_payload(record):
+    if isinstance(record, Appointment):
+        # Attendees go with the row: the cancellation emails need them (issue 5).
+        from accord.core.services import appointments
+
+        return {"cancel": appointments.snapshot(record)}
+    return {}
 
 
 def restore(user, record):
