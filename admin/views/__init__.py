@@ -10,6 +10,7 @@ from accord.admin.views.audit import audit_views
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.board import register as register_board
 from accord.admin.views.documents import document_view
+from accord.admin.views.exports import export_jobs_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
 from accord.admin.views.profile import profile_view
@@ -38,6 +39,7 @@ def init_back_office(app, rt):
     admin.add_views(*record_views(), document_view())
     register_board(admin)  # the deal board, listed right after Deals
     admin.add_view(profile_view())
+    admin.add_view(export_jobs_view())
     admin.add_views(quick_add_view(), search_view())
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
