@@ -22,23 +22,47 @@ written with one more leading apostrophe (`protect()`); `restore()` removes exac
 one, so `restore(protect(x)) == x` for every text. The importer calls `restore()` on every
 cell before parsing it. Numbers from number fields are written as numbers (`-5`, a
 numeric cell in XLSX): a plain number is no formula, and it stays a number for Excel.
-XLSX cannot hold the control characters U+0000–U+001F other than tab, LF and CR: they
-are written as U+FFFD there (CSV keeps them).
+CSV is lossless. XLSX (XML) cannot hold a carriage return (it becomes a line feed) nor
+the other control characters below U+0020 but tab and LF (written as U+FFFD): see
+`xlsx_text()`; a cell is protected after that.
 """
 
 import csv
 import datetime as dt
 import io
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import reduce
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from peewee import SQL, BooleanField, ForeignKeyField, NodeList
+from peewee import (
+    SQL,
+    AutoField,
+    BooleanField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    NodeList,
+)
 
 from accord.core import access, custom_index, custom_values
 from accord.core.fields import FieldError, field_type
-from accord.core.models import Appointment, Contact, Deal, Document, Lead, Note, Task, User
+from accord.core.models import (
+    Appointment,
+    Contact,
+    Deal,
+    Document,
+    Lead,
+    Note,
+    RecordTag,
+    Tag,
+    Task,
+    User,
+)
 from accord.core.services import tags as tag_service
 
 FORMATS = ("csv", "xlsx")
@@ -377,6 +401,9 @@ def row_cells(spec, row, chunk, custom_defs):
             cells.append(", ".join(chunk.tags.get(row.id, [])))
         elif isinstance(model_field, ForeignKeyField):
             cells.append(chunk.related(row, name) or "")
+        elif isinstance(model_field, DecimalField) and row.__data__.get(name) is not None:
+            places = Decimal(10) ** -model_field.decimal_places
+            cells.append(Number(Decimal(row.__data__[name]).quantize(places)))
         elif isinstance(model_field, BooleanField):
             cells.append(plain(bool(row.__data__.get(name))))
         else:
@@ -492,7 +519,7 @@ def stream_csv(head, cells_iter):
     """CSV text in pieces (UTF-8 BOM first): for a streamed HTTP answer or a file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([protect(h) for h in head])
+    writer.writerow(head)
     yield BOM + buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()
@@ -506,18 +533,24 @@ def stream_csv(head, cells_iter):
         yield buffer.getvalue()
 
 
+def xlsx_text(text):
+    """What an XLSX cell can hold of `text`: XML turns CR into LF, and refuses the other
+    control characters (U+FFFD stands for them)."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
 def _xlsx_cell(cell):
     if isinstance(cell, Number):
         return cell.value
-    text = protect(cell)
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text) if text else None
+    return protect(xlsx_text(cell)) if cell else None
 
 
 def write_xlsx(target, head, cells_iter, title="Export"):
     """An XLSX workbook in write-only mode (rows go to disk as they come)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
-    sheet.append([protect(h) for h in head])
+    sheet.append(head)
     for cells in cells_iter:
         sheet.append([_xlsx_cell(c) for c in cells])
     book.save(target)
@@ -540,3 +573,91 @@ def write(fmt, target, head, cells_iter, title="Export"):
 def file_name(spec, fmt, when=None):
     when = when or dt.datetime.now(dt.UTC)
     return f"{spec.entity}-{when:%Y%m%d-%H%M%S}.{fmt}"
+
+
+# Lists described by their columns (the command line) ------------------------------------------
+
+
+class FilterError(ValueError):
+    """A filter names an unknown column or a value it cannot compare."""
+
+
+def _typed(model_field, text):
+    if isinstance(model_field, BooleanField):
+        low = text.strip().lower()
+        if low not in ("yes", "no", "true", "false", "1", "0"):
+            raise FilterError(f"{model_field.name}: expected yes or no, got {text!r}")
+        return low in ("yes", "true", "1")
+    try:
+        if isinstance(model_field, DateTimeField):
+            return parse_datetime(text)
+        if isinstance(model_field, DateField):
+            return dt.date.fromisoformat(text.strip())
+        if isinstance(model_field, (IntegerField, AutoField)):
+            return int(text)
+        if isinstance(model_field, DecimalField):
+            return Decimal(text)
+    except (ValueError, ArithmeticError):
+        raise FilterError(f"{model_field.name}: cannot read {text!r}") from None
+    return text
+
+
+def _custom_condition(spec, model, key, text):
+    definition = next((d for d in definitions(spec) if d.key == key), None)
+    if definition is None:
+        raise FilterError(f"unknown custom field {key!r}")
+    try:
+        stored = field_type(definition).to_storage(field_type(definition).parse(text))
+    except FieldError as exc:
+        raise FilterError(f"custom.{key}: {exc}") from None
+    if stored is None:
+        return custom_index.expression(model, key).is_null()
+    if isinstance(stored, bool):
+        truth = custom_index.expression(model, key, "text")
+        return truth.in_([1, "1", "true"]) if stored else ~truth.in_([1, "1", "true"])
+    if isinstance(stored, (int, float)):
+        return custom_index.expression(model, key, "number") == stored
+    if isinstance(stored, str):
+        return custom_index.expression(model, key, "text") == stored
+    raise FilterError(f"custom.{key}: this field type cannot be filtered here")
+
+
+def condition(spec, key, text):
+    """`column == text` for a header key (owner_email, status, tags, custom.<key> …)."""
+    model = spec.model
+    if key.startswith("custom."):
+        return _custom_condition(spec, model, key[len("custom.") :], text)
+    if key not in spec.columns:
+        raise FilterError(f"unknown column {key!r} (columns: {', '.join(spec.columns)})")
+    if key == "tags":
+        tagged = (
+            RecordTag.select(RecordTag.record_id)
+            .join(Tag)
+            .where((RecordTag.entity_kind == model.entity) & (Tag.name == text))
+        )
+        return model.id.in_(tagged)
+    name = USER_COLUMNS.get(key, key)
+    model_field = model._meta.fields[name]
+    if isinstance(model_field, ForeignKeyField):
+        if not text:
+            return model_field.is_null()
+        target = model_field.rel_model
+        label = target.email if target is User else target.name
+        return model_field.in_(target.select(target.id).where(label == text))
+    if not text and model_field.null:
+        return model_field.is_null()
+    return model_field == _typed(model_field, text)
+
+
+def list_ids(spec, user, search=None, filters=()):
+    """The ids of the records `user` sees in this list, narrowed by `search` (every word
+    in one of the list's search fields) and `filters` ((key, text) pairs, all must hold)."""
+    model = spec.model
+    query = access.visible(spec.base_query(model.select(model.id)), user, model)
+    for word in (search or "").split():
+        term = "%" + word.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        matches = [getattr(model, name) ** term for name in spec.search]
+        query = query.where(reduce(operator.or_, matches))
+    for key, text in filters:
+        query = query.where(condition(spec, key, text))
+    return query
