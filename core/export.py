@@ -456,11 +456,12 @@ def scoped(spec, user, ids, *columns):
     return access.visible(spec.base_query(query), user, model)
 
 
-def chunks(spec, user, ids, sort=Sort(), size=CHUNK):
+def chunks(spec, user, ids, sort=Sort(), size=None):
     """Lists of records among `ids` (a subquery of record ids) that `user` may see, in
     `sort` order, `size` at a time: keyset paging, so memory stays bounded and deep
     pages cost what the first one does."""
     model = spec.model
+    size = size or CHUNK
     expr = sort.expression(model)
     base = scoped(spec, user, ids, model, expr.alias("_export_key"))
     order = (
@@ -481,7 +482,7 @@ def chunks(spec, user, ids, sort=Sort(), size=CHUNK):
         last = (getattr(rows[-1], "_export_key", None), rows[-1].id)
 
 
-def rows(spec, user, ids, sort=Sort(), size=CHUNK, custom_defs=None):
+def rows(spec, user, ids, sort=Sort(), size=None, custom_defs=None):
     """Every exported row as a list of cells (text or Number)."""
     defs = definitions(spec) if custom_defs is None else custom_defs
     for records in chunks(spec, user, ids, sort, size):

@@ -407,3 +407,55 @@ def test_the_command_line_export(accord, tmp_path):
     assert bad.exit_code != 0 and "unknown column" in bad.output
     unknown = accord("export", "leads", str(out), "--as", "ghost@world.test")
     assert unknown.exit_code == 1 and "no active user" in unknown.output
+
+
+def test_sorted_by_a_custom_column_across_chunks(app, monkeypatch):
+    world = build_world()
+    custom_fields.define(world.A, "deal", "seats", "Seats", "number", show_in_list=True)
+    for n, seats in enumerate(("30", "5", None, "100", "5", "-2", None)):
+        custom = {"seats": seats} if seats else {}
+        records.create(world.A, Deal, {"name": f"Seat{n}", "value": "1", "custom": custom})
+    monkeypatch.setattr(export, "CHUNK", 2)
+    client = client_of(app, world.A)
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "deal")
+    with app.test_request_context("/admin/deal/"):
+        column = [c for c, _label in view._list_columns].index("custom__seats")
+    for desc in ("0", "1"):
+        url = f"/admin/deal/export/csv/?search=Seat&sort={column}&desc={desc}"
+        rows = as_dicts(read_csv(client.get(url).get_data()))
+        seats = [r["custom.seats"] for r in rows]
+        numbers = sorted((int(s) for s in seats if s), reverse=desc == "1")
+        assert seats == [str(n) for n in numbers] + ["", ""], desc
+        assert len({r["id"] for r in rows}) == 7
+
+
+def test_a_job_keeps_the_lists_date_filter(app, small_direct):
+    world = build_world()
+    for n in range(6):
+        due = dt.datetime(2032, 1, 1, 12, 0) + dt.timedelta(days=n)
+        records.create(world.A, Task, {"content": f"Dated {n}", "due_at": due})
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "task")
+    with app.test_request_context("/admin/task/"):
+        arg = next(
+            view.get_filter_arg(i, f)
+            for i, f in enumerate(view._filters)
+            if str(f.name) == "Due" and "Greater" in type(f).__name__
+        )
+    client = client_of(app, world.N1)
+    response = client.get(f"/admin/task/export/csv/?flt0_{arg}=2032-01-02+00:00:00")
+    assert response.status_code == 302
+    job = ExportJob.get(ExportJob.user == world.N1.id)
+    assert job.status == "done", job.error
+    rows = as_dicts(read_csv(client.get(f"/admin/exports/{job.id}/download/").get_data()))
+    assert sorted(r["content"] for r in rows) == [f"Dated {n}" for n in range(1, 6)]
+
+
+def test_every_list_offers_export_with_its_current_arguments(app):
+    world = build_world()
+    client = client_of(app, world.N1)
+    for name in LISTS:
+        html = client.get(f"/admin/{name}/?search=Of").get_data(as_text=True)
+        for fmt in export.FORMATS:
+            assert f"/admin/{name}/export/{fmt}/?search=Of" in html, (name, fmt)
+    restricted = client_of(app, world.R)
+    assert "/export/csv/" not in restricted.get("/admin/lead/").get_data(as_text=True)
