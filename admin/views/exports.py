@@ -23,6 +23,23 @@ from accord.admin.views.lookups import parse_id
 from accord.core import export, export_jobs
 from accord.core.models.exports import ExportJob
 
+LIST_LABELS = {
+    "lead": _l("leads"),
+    "contact": _l("contacts"),
+    "company": _l("companies"),
+    "deal": _l("deals"),
+    "task": _l("tasks"),
+    "appointment": _l("appointments"),
+    "note": _l("notes"),
+    "document": _l("documents"),
+}
+STATUS_LABELS = {
+    "pending": _l("Waiting to start."),
+    "running": _l("Running."),
+    "done": _l("Finished."),
+    "failed": _l("Failed."),
+}
+
 
 def spec_of(view):
     """The export Spec of a model view (its endpoint), or None for lists without one."""
@@ -113,12 +130,24 @@ class ExportJobsView(GateMixin, BaseView):
             .order_by(ExportJob.id.desc())
             .limit(50)
         )
-        return self.render("accord/exports.html", jobs=list(jobs), local_datetime=local_datetime)
+        return self.render(
+            "accord/exports.html",
+            jobs=list(jobs),
+            local_datetime=local_datetime,
+            list_labels=LIST_LABELS,
+            status_labels=STATUS_LABELS,
+        )
 
     @expose("/<job_id>/")
     def job(self, job_id):
         job = self.own_job(job_id)
-        return self.render("accord/export_job.html", job=job, state=state(job))
+        return self.render(
+            "accord/export_job.html",
+            job=job,
+            state=state(job),
+            labels={key: str(text) for key, text in STATUS_LABELS.items()},
+            list_label=LIST_LABELS.get(job.list_key, job.list_key),
+        )
 
     @expose("/<job_id>/status.json")
     def status(self, job_id):

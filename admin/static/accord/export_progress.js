@@ -15,12 +15,9 @@
   var rowsText = document.getElementById("accord-export-rows");
   var link = document.getElementById("accord-export-download");
   var reload = document.getElementById("accord-export-reload");
-  var labels = {
-    pending: "Waiting to start.",
-    running: "Running.",
-    done: "Finished.",
-    failed: "Failed."
-  };
+  // The page's own (translated) texts.
+  var labels = JSON.parse(box.dataset.labels || "{}");
+  var rowsTemplate = box.dataset.rowsText || "{done} / {total}";
 
   function show(state) {
     bar.style.width = state.percent + "%";
@@ -29,7 +26,7 @@
     status.dataset.status = state.status;
     status.textContent = labels[state.status] || state.status;
     var total = state.rows_total === null ? "…" : String(state.rows_total);
-    rowsText.textContent = state.rows_done + " / " + total;
+    rowsText.textContent = rowsTemplate.replace("{done}", state.rows_done).replace("{total}", total);
     if (state.status === "done") {
       link.hidden = false;
     }
