@@ -1,4 +1,6 @@
-"""Built-in: the export job task (accord.core.export_jobs), registered like a plugin's."""
+"""Built-in: the export job tasks (accord.core.export_jobs), registered like a plugin's."""
+
+from huey import crontab
 
 from accord.core import export_jobs
 from accord.core.hookspecs import hookimpl
@@ -11,3 +13,7 @@ def accord_jobs(huey, runtime):
         export_jobs.run(runtime, job_id)
 
     runtime.tasks["run_export"] = run_export
+
+    @huey.periodic_task(crontab(minute="*/5"), name="accord.sweep_exports")
+    def sweep_exports():
+        export_jobs.sweep(runtime)

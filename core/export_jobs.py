@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 DIRECT_ROWS = 5000  # up to this many rows an export is answered at once
 PROGRESS_EVERY = 500  # rows between progress updates
+LOST_AFTER = dt.timedelta(minutes=2)  # a pending job this old lost its enqueue: hand it out
+STALLED_AFTER = dt.timedelta(hours=6)  # a running job this old lost its worker
+KEEP_FILES = dt.timedelta(days=7)  # finished files are removed after this
 JOB_PATH = "/admin/exports/{id}/"  # the back-office page of a job (progress, download)
 
 
@@ -149,7 +152,9 @@ def run(runtime, job_id):
         log.exception("export job %s failed", job_id)
         partial.unlink(missing_ok=True)
         with write():
-            ExportJob.update(status="failed", error=str(exc)[:2000], finished_at=utcnow()).where(
+            # The user sees this; the details (SQL, paths) stay in the server log.
+            error = f"The export failed ({type(exc).__name__}); the server log has the details."
+            ExportJob.update(status="failed", error=error, finished_at=utcnow()).where(
                 ExportJob.id == job_id
             ).execute()
         return "failed"
@@ -175,3 +180,30 @@ def file_of(runtime, job):
         return None
     path = exports_dir(runtime.config) / job.file_name
     return path if path.is_file() else None
+
+
+def sweep(runtime, now=None):
+    """Periodic upkeep: hand out jobs whose enqueue was lost (run() claims each once),
+    fail jobs whose worker died, remove files older than KEEP_FILES."""
+    now = now or utcnow()
+    lost = ExportJob.select(ExportJob.id).where(
+        (ExportJob.status == "pending") & (ExportJob.created_at <= now - LOST_AFTER)
+    )
+    for job in lost:
+        runtime.tasks["run_export"](job.id)
+    with write():
+        ExportJob.update(
+            status="failed",
+            error="The export was interrupted; please start it again.",
+            finished_at=now,
+        ).where(
+            (ExportJob.status == "running") & (ExportJob.started_at <= now - STALLED_AFTER)
+        ).execute()
+    old = ExportJob.select().where(
+        (ExportJob.status == "done") & (ExportJob.finished_at <= now - KEEP_FILES)
+    )
+    for job in old:
+        if job.file_name:
+            (exports_dir(runtime.config) / job.file_name).unlink(missing_ok=True)
+        with write():
+            ExportJob.update(status="expired", file_name="").where(ExportJob.id == job.id).execute()

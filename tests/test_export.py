@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from accord.admin.cli import cli
 from accord.core import events, export, export_jobs
 from accord.core.db import database
-from accord.core.models import Contact, Deal, Lead, OutboxEvent, Source, Tag, Task
+from accord.core.models import Contact, Deal, Lead, OutboxEvent, Source, Tag, Task, utcnow
 from accord.core.models.exports import ExportJob
 from accord.core.services import custom_fields, records, tags
 from tests.oracle import expected
@@ -459,3 +459,33 @@ def test_every_list_offers_export_with_its_current_arguments(app):
             assert f"/admin/{name}/export/{fmt}/?search=Of" in html, (name, fmt)
     restricted = client_of(app, world.R)
     assert "/export/csv/" not in restricted.get("/admin/lead/").get_data(as_text=True)
+
+
+def test_the_sweep_hands_out_lost_jobs_fails_stalled_ones_and_removes_old_files(rt, small_direct):
+    world = build_world()
+    spec = export.SPECS["note"]
+    ids = export.list_ids(spec, world.N1)
+    query = export_jobs.snapshot(ids, export.Sort("id", False))
+    long_ago = utcnow() - dt.timedelta(days=30)
+    with database.atomic():
+        lost = ExportJob.create(
+            user=world.N1.id, list_key="note", format="csv", query=query, created_at=long_ago
+        )
+        fresh = ExportJob.create(user=world.N1.id, list_key="note", format="csv", query=query)
+        stalled = ExportJob.create(
+            user=world.N1.id,
+            list_key="note",
+            format="csv",
+            query=query,
+            status="running",
+            started_at=long_ago,
+        )
+    export_jobs.sweep(rt)
+    assert ExportJob.get_by_id(lost.id).status == "done"  # handed out again, and ran
+    assert ExportJob.get_by_id(fresh.id).status == "pending"  # its enqueue may still come
+    assert ExportJob.get_by_id(stalled.id).status == "failed"
+    path = export_jobs.file_of(rt, ExportJob.get_by_id(lost.id))
+    assert path.is_file()
+    export_jobs.sweep(rt, now=utcnow() + export_jobs.KEEP_FILES + dt.timedelta(minutes=1))
+    assert ExportJob.get_by_id(lost.id).status == "expired" and not path.exists()
+    assert export_jobs.file_of(rt, ExportJob.get_by_id(lost.id)) is None

@@ -38,6 +38,7 @@ STATUS_LABELS = {
     "running": _l("Running."),
     "done": _l("Finished."),
     "failed": _l("Failed."),
+    "expired": _l("Expired: the file was removed after a few days."),
 }
 
 
@@ -102,7 +103,9 @@ def send_export(spec, fmt, user, ids, sort):
     buffer = SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     export.write("xlsx", buffer, head, cells, title=spec.entity)
     buffer.seek(0)
-    return send_file(buffer, mimetype=export.CONTENT_TYPES["xlsx"], download_name=name)
+    return send_file(
+        buffer, mimetype=export.CONTENT_TYPES["xlsx"], as_attachment=True, download_name=name
+    )
 
 
 class ExportJobsView(GateMixin, BaseView):

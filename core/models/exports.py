@@ -5,7 +5,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, Text
 from accord.core.models.base import BaseModel, JSONField, utcnow
 from accord.core.models.users import User
 
-EXPORT_STATUSES = ("pending", "running", "done", "failed")
+EXPORT_STATUSES = ("pending", "running", "done", "failed", "expired")
 
 
 class ExportJob(BaseModel):
