@@ -14,7 +14,17 @@ from click.testing import CliRunner
 from accord.admin.cli import cli
 from accord.core import events, export, export_jobs
 from accord.core.db import database
-from accord.core.models import Contact, Deal, Lead, OutboxEvent, Source, Tag, Task, utcnow
+from accord.core.models import (
+    Contact,
+    Deal,
+    Lead,
+    OutboxEvent,
+    Source,
+    Status,
+    Tag,
+    Task,
+    utcnow,
+)
 from accord.core.models.exports import ExportJob
 from accord.core.services import custom_fields, records, tags
 from tests.oracle import expected
@@ -371,8 +381,19 @@ def accord(rt):
 
 def test_the_command_line_export(accord, tmp_path):
     world = build_world()
+    custom_fields.define(world.A, "contact", "score", "Score", "number")
+    custom_fields.define(world.A, "contact", "motto", "Motto", "text")
+    status = Status.select().where(Status.entity_kind == "contact").first()
     city = records.create(
-        world.A, Contact, {"first_name": "=Cmd", "last_name": "Line", "city": "Oslo"}
+        world.A,
+        Contact,
+        {
+            "first_name": "=Cmd",
+            "last_name": "Line",
+            "city": "Oslo",
+            "status": status.id,
+            "custom": {"score": "7", "motto": "Carpe"},
+        },
     )
     tags.set_tags(city, [Tag.create(name="Nordic")])
     target = tmp_path / "people.csv"
@@ -396,6 +417,11 @@ def test_the_command_line_export(accord, tmp_path):
         (("--filter", "owner_email=n3@world.test"), 1),
         (("--filter", "owner_email="), 1),
         (("--search", "Person OfN1"), 1),
+        (("--filter", "custom.score=7"), 1),
+        (("--filter", "custom.score=7.0", "--filter", "custom.motto=Carpe"), 1),
+        (("--filter", "custom.motto=Nope"), 0),
+        (("--filter", f"status={status.name}"), 1),
+        (("--filter", "status="), 5),
     ):
         result = accord("export", "contacts", str(out), *args)
         assert result.exit_code == 0, (args, result.output)
