@@ -30,26 +30,14 @@ the other control characters below U+0020 but tab and LF (written as U+FFFD): se
 import csv
 import datetime as dt
 import io
-import operator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import reduce
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from peewee import (
-    SQL,
-    AutoField,
-    BooleanField,
-    DateField,
-    DateTimeField,
-    DecimalField,
-    ForeignKeyField,
-    IntegerField,
-    NodeList,
-)
+from peewee import BooleanField, DecimalField, ForeignKeyField
 
-from accord.core import access, custom_index, custom_values
+from accord.core import custom_values, export_paging
 from accord.core.fields import FieldError, field_type
 from accord.core.models import (
     Appointment,
@@ -58,8 +46,6 @@ from accord.core.models import (
     Document,
     Lead,
     Note,
-    RecordTag,
-    Tag,
     Task,
     User,
 )
@@ -71,7 +57,6 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CHUNK = 500
 BOM = "\ufeff"  # Excel reads UTF-8 CSV only with it; csv readers use encoding="utf-8-sig"
 
 
@@ -413,98 +398,14 @@ def row_cells(spec, row, chunk, custom_defs):
     return cells
 
 
-# Which rows, in which order, in chunks ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sort:
-    """The list's order: a model field name or `custom.<key>` (with its field type)."""
-
-    key: str = "id"
-    desc: bool = True
-    type: str = "text"
-
-    def expression(self, model):
-        if self.key.startswith("custom."):
-            return custom_index.expression(model, self.key[len("custom.") :], self.type)
-        return getattr(model, self.key)
-
-    def as_dict(self):
-        return {"key": self.key, "desc": self.desc, "type": self.type}
-
-    @classmethod
-    def from_dict(cls, data):
-        data = data or {}
-        return cls(
-            str(data.get("key") or "id"), bool(data.get("desc", True)), data.get("type") or "text"
-        )
-
-
-def _after(expr, ident, last_key, last_id, desc):
-    """Rows after (last_key, last_id) in the order (expr NULLS LAST, id), both one way."""
-    if last_key is None:
-        return expr.is_null() & ((ident < last_id) if desc else (ident > last_id))
-    beyond = (expr < last_key) if desc else (expr > last_key)
-    tie = (expr == last_key) & ((ident < last_id) if desc else (ident > last_id))
-    return beyond | tie | expr.is_null()
-
-
-def scoped(spec, user, ids, *columns):
-    """The records among `ids` that `user` may see (in this list: people or companies)."""
-    model = spec.model
-    query = model.select(*(columns or (model.id,))).where(model.id.in_(ids))
-    return access.visible(spec.base_query(query), user, model)
-
-
-def chunks(spec, user, ids, sort=Sort(), size=None):
-    """Lists of records among `ids` (a subquery of record ids) that `user` may see, in
-    `sort` order, `size` at a time: keyset paging, so memory stays bounded and deep
-    pages cost what the first one does."""
-    model = spec.model
-    size = size or CHUNK
-    expr = sort.expression(model)
-    base = scoped(spec, user, ids, model, expr.alias("_export_key"))
-    order = (
-        expr.desc(nulls="LAST") if sort.desc else expr.asc(nulls="LAST"),
-        model.id.desc() if sort.desc else model.id.asc(),
-    )
-    last = None
-    while True:
-        query = base
-        if last is not None:
-            query = query.where(_after(expr, model.id, *last, sort.desc))
-        rows = list(query.order_by(*order).limit(size))
-        if not rows:
-            return
-        yield rows
-        if len(rows) < size:
-            return
-        last = (getattr(rows[-1], "_export_key", None), rows[-1].id)
-
-
-def rows(spec, user, ids, sort=Sort(), size=None, custom_defs=None):
-    """Every exported row as a list of cells (text or Number)."""
+def rows(spec, user, ids, sort=None, size=None, custom_defs=None):
+    """Every exported row among `ids` that `user` may see, in `sort` order (by default
+    newest first), as a list of cells (text or Number); paged by accord.core.export_paging."""
     defs = definitions(spec) if custom_defs is None else custom_defs
-    for records in chunks(spec, user, ids, sort, size):
+    for records in export_paging.chunks(spec, user, ids, sort or export_paging.Sort(), size):
         chunk = Chunk(spec, records)
         for record in records:
             yield row_cells(spec, record, chunk, defs)
-
-
-def id_query(spec, query):
-    """The ids of a list query (its filters, search and scope), without order or page."""
-    model = spec.model
-    return query.select(model.id).order_by().limit(None).offset(None)
-
-
-def subquery(sql, params):
-    """A stored id query (see snapshot()) as a node for `Model.id.in_()`."""
-    return NodeList((SQL(sql, params),), parens=True)
-
-
-def count_upto(ids, limit):
-    """How many ids, counting at most `limit` + 1 (cheap on huge lists)."""
-    return ids.limit(limit + 1).count()
 
 
 # Writers -------------------------------------------------------------------------------------
@@ -574,91 +475,3 @@ def write(fmt, target, head, cells_iter, title="Export"):
 def file_name(spec, fmt, when=None):
     when = when or dt.datetime.now(dt.UTC)
     return f"{spec.entity}-{when:%Y%m%d-%H%M%S}.{fmt}"
-
-
-# Lists described by their columns (the command line) ------------------------------------------
-
-
-class FilterError(ValueError):
-    """A filter names an unknown column or a value it cannot compare."""
-
-
-def _typed(model_field, text):
-    if isinstance(model_field, BooleanField):
-        low = text.strip().lower()
-        if low not in ("yes", "no", "true", "false", "1", "0"):
-            raise FilterError(f"{model_field.name}: expected yes or no, got {text!r}")
-        return low in ("yes", "true", "1")
-    try:
-        if isinstance(model_field, DateTimeField):
-            return parse_datetime(text)
-        if isinstance(model_field, DateField):
-            return dt.date.fromisoformat(text.strip())
-        if isinstance(model_field, (IntegerField, AutoField)):
-            return int(text)
-        if isinstance(model_field, DecimalField):
-            return Decimal(text)
-    except (ValueError, ArithmeticError):
-        raise FilterError(f"{model_field.name}: cannot read {text!r}") from None
-    return text
-
-
-def _custom_condition(spec, model, key, text):
-    definition = next((d for d in definitions(spec) if d.key == key), None)
-    if definition is None:
-        raise FilterError(f"unknown custom field {key!r}")
-    try:
-        stored = field_type(definition).to_storage(field_type(definition).parse(text))
-    except FieldError as exc:
-        raise FilterError(f"custom.{key}: {exc}") from None
-    if stored is None:
-        return custom_index.expression(model, key).is_null()
-    if isinstance(stored, bool):
-        truth = custom_index.expression(model, key, "text")
-        return truth.in_([1, "1", "true"]) if stored else ~truth.in_([1, "1", "true"])
-    if isinstance(stored, (int, float)):
-        return custom_index.expression(model, key, "number") == stored
-    if isinstance(stored, str):
-        return custom_index.expression(model, key, "text") == stored
-    raise FilterError(f"custom.{key}: this field type cannot be filtered here")
-
-
-def condition(spec, key, text):
-    """`column == text` for a header key (owner_email, status, tags, custom.<key> …)."""
-    model = spec.model
-    if key.startswith("custom."):
-        return _custom_condition(spec, model, key[len("custom.") :], text)
-    if key not in spec.columns:
-        raise FilterError(f"unknown column {key!r} (columns: {', '.join(spec.columns)})")
-    if key == "tags":
-        tagged = (
-            RecordTag.select(RecordTag.record_id)
-            .join(Tag)
-            .where((RecordTag.entity_kind == model.entity) & (Tag.name == text))
-        )
-        return model.id.in_(tagged)
-    name = USER_COLUMNS.get(key, key)
-    model_field = model._meta.fields[name]
-    if isinstance(model_field, ForeignKeyField):
-        if not text:
-            return model_field.is_null()
-        target = model_field.rel_model
-        label = target.email if target is User else target.name
-        return model_field.in_(target.select(target.id).where(label == text))
-    if not text and model_field.null:
-        return model_field.is_null()
-    return model_field == _typed(model_field, text)
-
-
-def list_ids(spec, user, search=None, filters=()):
-    """The ids of the records `user` sees in this list, narrowed by `search` (every word
-    in one of the list's search fields) and `filters` ((key, text) pairs, all must hold)."""
-    model = spec.model
-    query = access.visible(spec.base_query(model.select(model.id)), user, model)
-    for word in (search or "").split():
-        term = "%" + word.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        matches = [getattr(model, name) ** term for name in spec.search]
-        query = query.where(reduce(operator.or_, matches))
-    for key, text in filters:
-        query = query.where(condition(spec, key, text))
-    return query

@@ -13,7 +13,7 @@ import logging
 import secrets
 from decimal import Decimal
 
-from accord.core import events, export
+from accord.core import events, export, export_paging
 from accord.core.db import after_commit, write
 from accord.core.models import User, utcnow
 from accord.core.models.exports import ExportJob
@@ -79,7 +79,7 @@ def snapshot(ids, sort):
 
 
 def ids_of(query_snapshot):
-    return export.subquery(
+    return export_paging.subquery(
         query_snapshot["sql"], [_decode(p) for p in query_snapshot.get("params") or []]
     )
 
@@ -131,8 +131,8 @@ def run(runtime, job_id):
     partial = folder / (name + ".part")
     try:
         ids = ids_of(job.query)
-        sort = export.Sort.from_dict(job.query.get("sort"))
-        total = export.scoped(spec, user, ids).count()
+        sort = export_paging.Sort.from_dict(job.query.get("sort"))
+        total = export_paging.scoped(spec, user, ids).count()
         with write():
             ExportJob.update(rows_total=total).where(ExportJob.id == job_id).execute()
         counter = {"n": 0}

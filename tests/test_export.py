@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from accord.admin.cli import cli
-from accord.core import events, export, export_jobs
+from accord.core import events, export, export_filters, export_jobs, export_paging
 from accord.core.db import database
 from accord.core.models import (
     Contact,
@@ -94,7 +94,7 @@ def test_each_list_exports_exactly_what_each_user_may_see(app, tmp_path):
             spec = export.SPECS[name]
             got = {
                 int(cells[0].text())
-                for cells in export.rows(spec, user, export.list_ids(spec, user))
+                for cells in export.rows(spec, user, export_filters.list_ids(spec, user))
             }
             model = MODEL_OF[name]
             query = model.select()
@@ -143,10 +143,12 @@ def test_keyset_paging_gives_every_row_once_in_order(rt):
             world.A, Deal, {"name": f"K{n}", "value": "1", "estimated_close_date": close}
         )
     spec = export.SPECS["deal"]
-    ids = export.list_ids(spec, world.A)
+    ids = export_filters.list_ids(spec, world.A)
     for desc in (False, True):
-        sort = export.Sort("estimated_close_date", desc)
-        paged = [r.id for chunk in export.chunks(spec, world.A, ids, sort, size=2) for r in chunk]
+        sort = export_paging.Sort("estimated_close_date", desc)
+        paged = [
+            r.id for chunk in export_paging.chunks(spec, world.A, ids, sort, size=2) for r in chunk
+        ]
         everything = list(Deal.select().where(Deal.deleted_at.is_null()))
         dated = sorted(
             (d for d in everything if d.estimated_close_date),
@@ -327,8 +329,8 @@ def test_progress_is_written_while_the_job_runs(rt, small_direct, monkeypatch):
 
     monkeypatch.setattr(export_jobs, "_progress", spy)
     spec = export.SPECS["contact"]
-    ids = export.list_ids(spec, world.A)
-    job = export_jobs.start(rt, world.A, spec, "csv", ids, export.Sort("id", False))
+    ids = export_filters.list_ids(spec, world.A)
+    job = export_jobs.start(rt, world.A, spec, "csv", ids, export_paging.Sort("id", False))
     job = ExportJob.get_by_id(job.id)
     assert job.status == "done" and job.rows_total == job.rows_done == 5
     assert seen == [2, 4]
@@ -441,7 +443,7 @@ def test_sorted_by_a_custom_column_across_chunks(app, monkeypatch):
     for n, seats in enumerate(("30", "5", None, "100", "5", "-2", None)):
         custom = {"seats": seats} if seats else {}
         records.create(world.A, Deal, {"name": f"Seat{n}", "value": "1", "custom": custom})
-    monkeypatch.setattr(export, "CHUNK", 2)
+    monkeypatch.setattr(export_paging, "CHUNK", 2)
     client = client_of(app, world.A)
     view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "deal")
     with app.test_request_context("/admin/deal/"):
@@ -490,8 +492,8 @@ def test_every_list_offers_export_with_its_current_arguments(app):
 def test_the_sweep_hands_out_lost_jobs_fails_stalled_ones_and_removes_old_files(rt, small_direct):
     world = build_world()
     spec = export.SPECS["note"]
-    ids = export.list_ids(spec, world.N1)
-    query = export_jobs.snapshot(ids, export.Sort("id", False))
+    ids = export_filters.list_ids(spec, world.N1)
+    query = export_jobs.snapshot(ids, export_paging.Sort("id", False))
     long_ago = utcnow() - dt.timedelta(days=30)
     with database.atomic():
         lost = ExportJob.create(

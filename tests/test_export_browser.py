@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.core import export, export_jobs
+from accord.core import export, export_filters, export_jobs, export_paging
 from accord.core.db import write
 from accord.core.models.exports import ExportJob
 from tests.test_browser import CHROMIUM, OUTPUT, browser, live_server, log_in, watch_errors
@@ -32,13 +32,13 @@ def small_direct(rt):
 def pending_job(world):
     """A job as the Export button makes it, not yet run by the queue."""
     spec = export.SPECS["contact"]
-    ids = export.list_ids(spec, world.N1)
+    ids = export_filters.list_ids(spec, world.N1)
     with write():
         return ExportJob.create(
             user=world.N1.id,
             list_key="contact",
             format="csv",
-            query=export_jobs.snapshot(ids, export.Sort("id", False)),
+            query=export_jobs.snapshot(ids, export_paging.Sort("id", False)),
             download_name="contact.csv",
         )
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from accord.core import access, export
+from accord.core import access, export, export_filters, export_paging
 from accord.core.models import User
 from accord.core.services.errors import Forbidden
 
@@ -75,8 +75,8 @@ def export_command(state, entity, file, fmt, as_email, search, filters):
             raise Forbidden(f"{user.email} may not export")
         click.echo(f"exporting {spec.entity} as {user.email}", err=True)
         try:
-            ids = export.list_ids(spec, user, search, _filters(filters))
-        except export.FilterError as exc:
+            ids = export_filters.list_ids(spec, user, search, _filters(filters))
+        except export_filters.FilterError as exc:
             raise click.BadParameter(str(exc), param_hint="--filter") from None
         counter = {"n": 0}
 
@@ -89,7 +89,7 @@ def export_command(state, entity, file, fmt, as_email, search, filters):
 
         partial = file.with_name(file.name + ".part")
         try:
-            cells = counted(export.rows(spec, user, ids, export.Sort("id", False)))
+            cells = counted(export.rows(spec, user, ids, export_paging.Sort("id", False)))
             export.write(fmt, partial, export.header(spec), cells, title=spec.entity)
             partial.replace(file)
         finally:

@@ -20,7 +20,7 @@ from accord.admin.views.custom_fields import CustomSort
 from accord.admin.views.formatters import local_datetime
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import parse_id
-from accord.core import export, export_jobs
+from accord.core import export, export_jobs, export_paging
 from accord.core.models.exports import ExportJob
 
 LIST_LABELS = {
@@ -57,12 +57,12 @@ def list_sort(view, sort_column, sort_desc):
         target, desc = order[0]
     if isinstance(target, CustomSort):
         definition = target.definition
-        return export.Sort(f"custom.{definition.key}", bool(desc), definition.type)
+        return export_paging.Sort(f"custom.{definition.key}", bool(desc), definition.type)
     if isinstance(target, Field):
         target = target.name if target.model is view.model else None
     if isinstance(target, str) and target in view.model._meta.fields:
-        return export.Sort(target, bool(desc))
-    return export.Sort("id", True)
+        return export_paging.Sort(target, bool(desc))
+    return export_paging.Sort("id", True)
 
 
 def export_list(view, fmt):
@@ -75,11 +75,11 @@ def export_list(view, fmt):
     _count, query = view.get_list(
         0, sort_column, args.sort_desc, args.search, args.filters, execute=False, page_size=0
     )
-    ids = export.id_query(spec, query)
+    ids = export_paging.id_query(spec, query)
     sort = list_sort(view, sort_column, args.sort_desc)
     runtime = current_runtime()
     limit = export_jobs.direct_rows(runtime.config)
-    if export.count_upto(ids, limit) > limit:
+    if export_paging.count_upto(ids, limit) > limit:
         filters = {
             "search": args.search or "",
             "filters": [[str(name), value] for _i, name, value in args.filters or []],
