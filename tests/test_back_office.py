@@ -378,7 +378,7 @@ def test_export_is_formula_safe(app, client):
     assert "'@SUM(A1)" in cells
     assert "'+1@x.test" in cells
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
-    assert "N1 World" in cells  # owners by name
+    assert "n1@world.test" in cells  # owners by email (accord.core.export)
 
 
 def test_times_and_money_follow_the_users_zone_and_locale(app, client):

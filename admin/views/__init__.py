@@ -16,6 +16,7 @@ from accord.admin.views.capture_forms import capture_form_view
 from accord.admin.views.capture_public import register as register_capture_public
 from accord.admin.views.company_logo import company_logo_view
 from accord.admin.views.documents import document_view
+from accord.admin.views.exports import export_jobs_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
 from accord.admin.views.profile import profile_view
@@ -47,6 +48,7 @@ def init_back_office(app, rt):
     register_board(admin)  # the deal board, listed right after Deals
     admin.add_view(calendar_view())
     admin.add_views(profile_view(), calendar_feed_view())
+    admin.add_view(export_jobs_view())
     admin.add_views(quick_add_view(), search_view())
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_view(company_logo_view(SETTINGS))

@@ -33,7 +33,7 @@ from peewee import AutoField, ForeignKeyField, Model
 from wtfpeewee.fields import SelectQueryField
 
 from accord.admin.app import current_runtime
-from accord.admin.views import formatters
+from accord.admin.views import exports, formatters
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
 from accord.core import access
@@ -184,10 +184,8 @@ class AccessModelView(GateMixin, ModelView):
     page_size_options = (10, 25, 50, 100)
     can_set_page_size = True
     can_view_details = True
-    export_types = ["csv"]
-    export_max_rows = 10_000
+    export_types = ["csv", "xlsx"]  # accord.admin.views.exports: any size, streamed
     column_display_pk = False
-    column_formatters_export = {}  # plain values (never the list's HTML) in exports
     column_type_formatters = _type_formatters()
     column_type_formatters_detail = _type_formatters()
     details_template = "accord/details.html"
@@ -223,7 +221,7 @@ class AccessModelView(GateMixin, ModelView):
 
     @property
     def can_export(self):
-        return self._right("export")
+        return exports.spec_of(self) is not None and self._right("export")
 
     def may(self, action_name, record):
         """May the current user do `action_name` to this record?"""
@@ -571,22 +569,11 @@ class AccessModelView(GateMixin, ModelView):
 
     @expose("/export/<export_type>/")
     def export(self, export_type):
-        if export_type not in self.export_types:
+        if export_type not in self.export_types or exports.spec_of(self) is None:
             abort(404)
         if not self.can_export:
             abort(403)
-        return self._export_csv(None)
-
-    def get_export_value(self, model, name):
-        field = self.model._meta.fields.get(name)
-        if isinstance(field, ForeignKeyField) and name not in self.column_formatters_export:
-            target = formatters.related(model, name)
-            value = "" if target is None else getattr(target, "name", None) or str(target)
-        else:
-            value = super().get_export_value(model, name)
-        if isinstance(value, Markup):
-            value = value.striptags()
-        return formatters.csv_safe(value)
+        return exports.export_list(self, export_type)
 
     @expose("/ajax/lookup/")
     def ajax_lookup(self):

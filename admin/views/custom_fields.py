@@ -1,5 +1,5 @@
-"""Custom fields in the record views: form fields, list columns, filters, sorting, search
-and export, all built per request from the current definitions (an admin may add a field
+"""Custom fields in the record views: form fields, list columns, filters, sorting and
+search, all built per request from the current definitions (an admin may add a field
 at any time; no restart)."""
 
 import datetime as dt
@@ -17,7 +17,6 @@ from wtforms import SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import Optional
 
-from accord.admin.views import formatters
 from accord.admin.views.gate import current_user
 from accord.core import custom_index, custom_values
 from accord.core.db import database
@@ -274,7 +273,7 @@ class CustomFieldsMixin:
         }
         return super().show_errors(form, mapped)
 
-    # Lists: columns, sorting, filters, search, export ----------------------------------
+    # Lists: columns, sorting, filters, search ----------------------------------------
 
     def _custom_columns(self, listed_only=True):
         tag_column = [("tags", _l("Tags"))] if self.taggable else []
@@ -364,18 +363,7 @@ class CustomFieldsMixin:
     def _search_fields(self, value):
         self.__dict__["_base_search_fields"] = value
 
-    @property
-    def _export_columns(self):
-        base = self.__dict__.get("_base_export_columns", [])
-        if not self.custom_entity or not _in_request():
-            return base
-        return [*base, *self._custom_columns(listed_only=False)]
-
-    @_export_columns.setter
-    def _export_columns(self, value):
-        self.__dict__["_base_export_columns"] = value
-
-    def _custom_value(self, model, name, as_csv=False):
+    def _custom_value(self, model, name):
         key = name[len(PREFIX) :]
         definition = next((d for d in self.custom_definitions() if d.key == key), None)
         stored = (model.custom or {}).get(key)
@@ -384,7 +372,7 @@ class CustomFieldsMixin:
         ftype = field_type(definition)
         try:
             value = ftype.from_storage(stored)
-            return ftype.to_csv(value) if as_csv else ftype.format(value, _locale())
+            return ftype.format(value, _locale())
         except (FieldError, ValueError, TypeError, KeyError):
             return str(stored)
 
@@ -432,13 +420,6 @@ class CustomFieldsMixin:
                     choice.get("abbreviation") or choice["label"],
                 )
         return None
-
-    def get_export_value(self, model, name):
-        if name == "tags":
-            return formatters.csv_safe("; ".join(self._tags_of(model)))
-        if name.startswith(PREFIX):
-            return formatters.csv_safe(self._custom_value(model, name, as_csv=True))
-        return super().get_export_value(model, name)
 
 
 def _locale():

@@ -17,16 +17,6 @@ from accord.admin.views.gate import current_user
 from accord.core import access, i18n
 from accord.core.models import Contact, utcnow
 
-# Cells a spreadsheet would run as a formula (SECURITY C14).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value):
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
-
 
 def _locale():
     user = current_user()

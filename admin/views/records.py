@@ -408,7 +408,6 @@ class DealView(DatasheetMixin, RecordView):
         "updated_at",
     ]
     column_formatters = {**RecordView.column_formatters, "value": fmt.money}
-    column_formatters_export = {}
     column_searchable_list = ["name"]
     search_label = _l("Deal name")
     column_editable_list = ["hot"]

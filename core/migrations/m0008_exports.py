@@ -1,5 +1,7 @@
 """Export jobs and their progress (issue 7)."""
 
+from accord.core.models.exports import MODELS
+
 
 def apply(db):
-    pass
+    db.create_tables(MODELS)
