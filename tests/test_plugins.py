@@ -22,6 +22,8 @@ from tests.web import login
 from tests.world import make_user
 
 BUILT_IN_INTEGRATIONS = {"gmail", "gcal", "voice", "import_csv"}
+# The core's own default plugins (core/plugins.py DEFAULT_PLUGINS), always loaded.
+DEFAULTS = {name.rsplit(".", 1)[1] for name in plugins.DEFAULT_PLUGINS}
 
 
 @pytest.fixture
@@ -274,7 +276,7 @@ def test_example_is_found_through_its_entry_point(session_runtime, monkeypatch, 
 def test_installed_is_not_enabled_when_a_list_is_given(session_runtime, monkeypatch, tmp_path):
     install_example(monkeypatch, tmp_path)
     pm = plugins.make_plugin_manager(config_with(session_runtime, plugins="example"))
-    assert {name for name, _ in pm.list_name_plugin()} == {"default_field_types", "example"}
+    assert {name for name, _ in pm.list_name_plugin()} == DEFAULTS | {"example"}
 
 
 def test_minus_name_disables_one_plugin(session_runtime, monkeypatch, tmp_path):
@@ -282,9 +284,9 @@ def test_minus_name_disables_one_plugin(session_runtime, monkeypatch, tmp_path):
     pm = plugins.make_plugin_manager(config_with(session_runtime, plugins="-example"))
     names = {name for name, _ in pm.list_name_plugin()}
     assert "example" not in names
-    assert BUILT_IN_INTEGRATIONS | {"default_field_types"} <= names
+    assert names >= BUILT_IN_INTEGRATIONS | DEFAULTS
     pm = plugins.make_plugin_manager(config_with(session_runtime, plugins=" example , -gmail "))
-    assert {name for name, _ in pm.list_name_plugin()} == {"default_field_types", "example"}
+    assert {name for name, _ in pm.list_name_plugin()} == DEFAULTS | {"example"}
 
 
 @pytest.mark.parametrize("spec", ["missing", "example,missing", "-missing"])
@@ -303,7 +305,7 @@ def test_safe_mode_loads_no_entry_point_plugin(session_runtime, monkeypatch, tmp
     )
     assert config.safe_mode is True
     pm = plugins.make_plugin_manager(config)
-    assert [name for name, _ in pm.list_name_plugin()] == ["default_field_types"]
+    assert {name for name, _ in pm.list_name_plugin()} == DEFAULTS
     # The core's own field types still work in safe mode.
     assert {"text", "number", "checkbox", "date", "paragraph"} <= {
         t.name for t in flat(pm.hook.accord_field_types())
