@@ -5,3 +5,7 @@ conditions.py — condition rows and their evaluation; context.py — placeholde
 the author may see them; engine.py — running automations from events, and dry runs.
 The built-in triggers and actions are a default plugin: accord.core.default_automations.
 """
+
+from accord.core.automation.base import Action, ActionSkipped, Context, Param, Trigger
+
+__all__ = ["Action", "ActionSkipped", "Context", "Param", "Trigger"]
