@@ -23,9 +23,10 @@ from accord.core.models import (
     Tag,
     Task,
     Team,
+    User,
     utcnow,
 )
-from accord.core.models.automations import AutomationRun
+from accord.core.models.automations import Automation, AutomationRun, EmailTemplate
 from accord.core.seeds import create_pipeline
 from accord.core.services import automations, custom_fields, deals, records, tags, tasks
 from accord.core.services.errors import Forbidden, ValidationError
@@ -658,3 +659,40 @@ def test_email_to_a_contact_the_author_cannot_see_is_skipped(rt, admin, smtp):
     assert run.results[0]["status"] == "skipped"
     assert "no email address the author may see" in run.results[0]["result"]
     assert smtp.messages == []
+
+
+# The demo data ------------------------------------------------------------------------------
+
+
+def test_demo_has_the_four_examples_and_they_work(rt, smtp):
+    from accord.core.demo import generate
+
+    admin = make_user("Ada", "admin")
+    generate(contacts=30, deals=10, seed=3, log=lambda *a: None)
+    generate(contacts=0, deals=0, seed=3, log=lambda *a: None)  # a rerun adds no duplicate
+    autos = list(Automation.select().order_by(Automation.position))
+    assert [a.trigger for a in autos] == [
+        "deal.stage_changed", "deal.created", "deal.stage_changed", "lead.captured",
+    ]  # fmt: skip
+    assert {a.author_id for a in autos} == {admin.id} and all(a.enabled for a in autos)
+    assert EmailTemplate.select().where(EmailTemplate.name == "Invoice").count() == 1
+    seller = User.get(User.role == "normal")
+    person = records.create(
+        admin, Contact, {"first_name": "Dora", "last_name": "Demo", "email": "dora@x.test"}
+    )
+    deal = records.create(admin, Deal, {"name": "Demo deal", "contact": person.id}, owner=seller)
+    deals.move_stage(admin, deal, stage("Proposal", "Sales"))
+    assert [(t.content, t.owner_id) for t in Task.select().where(Task.deal == deal.id)] == [
+        ("Send proposal", seller.id)
+    ]
+    deals.move_stage(admin, deal, stage("For payment", "Sales"))
+    (message,) = smtp.to("dora@x.test")
+    assert message["Subject"] == "Invoice for Demo deal"
+    services = records.create(
+        admin, Deal, {"name": "Svc", "stage": stage("Discovery", "Services").id}
+    )
+    assert Deal.get_by_id(services.id).custom == {"onboarding": "Pending"}
+    lead = records.create(admin, Lead, {"last_name": "Captured"}, owner=seller)
+    emit_captured(lead)
+    assert Task.get(Task.lead == lead.id).content == "Call back Captured"
+    assert all(run.status == "done" for run in runs())
