@@ -51,12 +51,13 @@ def _params(form, prefix):
     return {key[len(prefix) :]: form.get(key) for key in form if key.startswith(prefix)}
 
 
-def spec_from_form(form):
-    """The builder's input as a spec for services.automations (empty rows dropped)."""
+def spec_from_form(form, keep_empty=False):
+    """The builder's input as a spec for services.automations; empty rows are dropped
+    unless `keep_empty` (a refresh keeps the rows the admin has not filled in yet)."""
     rules = []
     for i in _rows(form, "cond"):
         field = form.get(f"cond-{i}-field") or ""
-        if field and not form.get(f"cond-{i}-remove"):
+        if (field or keep_empty) and not form.get(f"cond-{i}-remove"):
             rules.append(
                 {
                     "field": field,
@@ -67,7 +68,7 @@ def spec_from_form(form):
     actions = []
     for i in _rows(form, "action"):
         kind = form.get(f"action-{i}-type") or ""
-        if kind and not form.get(f"action-{i}-remove"):
+        if (kind or keep_empty) and not form.get(f"action-{i}-remove"):
             actions.append({"type": kind, "params": _params(form, f"action-{i}-")})
     return {
         "name": form.get("name", ""),
@@ -134,7 +135,7 @@ class AutomationView(SettingsPage):
         rt, triggers, actions = _registries()
         errors = {}
         if request.method == "POST":
-            spec = spec_from_form(request.form)
+            spec = spec_from_form(request.form, keep_empty="save" not in request.form)
             if "add_condition" in request.form:
                 spec["conditions"]["rules"].append({"field": "", "op": "", "value": ""})
             if "add_action" in request.form:
