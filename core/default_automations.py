@@ -498,9 +498,12 @@ class SendEmail(Action):
 
 
 def webhook_body(ctx):
-    """The JSON a webhook receives: the event and the record as the author may see it."""
+    """The JSON a webhook receives: the event and the record as the author may see it.
+
+    `event_id` is this action's idempotency key — the same on every retry, distinct for
+    two webhook actions of one automation — and also sent as X-Accord-Event-Id."""
     return {
-        "event_id": ctx.event.id,
+        "event_id": ctx.key,
         "event": ctx.event.type,
         "automation": {"id": ctx.automation.id, "name": ctx.automation.name},
         "record": record_values(ctx.author, ctx.record),
@@ -539,7 +542,7 @@ class CallWebhook(Action):
         webhooks.enqueue(
             ctx.params["url"],
             ctx.params["secret"],
-            ctx.event.id,
+            ctx.key,
             body,
             source=f"automation:{ctx.automation.id}",
         )

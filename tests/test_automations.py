@@ -452,7 +452,8 @@ def test_webhook_action_body_carries_the_event_and_visible_fields(rt, admin):
     auto = make(rt, admin, "deal.created", [("create_tasks", {"content": "x"})])
     row = outbox("deal.created")[0]
     body = webhook_body(Context(Event.from_row(row), deal, auto, admin, rt))
-    assert body["event_id"] == row.id and body["event"] == "deal.created"
+    assert body["event_id"] == f"event:{row.id}:automation:{auto.id}:0"
+    assert body["event"] == "deal.created"
     assert body["record"]["name"] == "Hooked"
     assert body["record"]["contact"]["email"] == "ann@x.test"
     assert body["automation"] == {"id": auto.id, "name": auto.name}
@@ -696,3 +697,27 @@ def test_demo_has_the_four_examples_and_they_work(rt, smtp):
     emit_captured(lead)
     assert Task.get(Task.lead == lead.id).content == "Call back Captured"
     assert all(run.status == "done" for run in runs())
+
+
+def test_webhook_body_never_carries_what_the_author_cannot_see(rt, admin):
+    """SECURITY B12: the body is built with the author's rights, not the system's."""
+    from accord.core.default_automations import webhook_body
+
+    other = make_user("Olga", "normal")
+    author = make_user("Rita", "restricted")
+    custom_fields.define(admin, "contact", "salary", "Salary", "number")
+    person = records.create(
+        admin, Contact, {"last_name": "Private", "email": "p@x.test", "custom": {"salary": "9000"}},
+        owner=other,
+    )  # fmt: skip
+    deal = records.create(admin, Deal, {"name": "Rita's deal", "contact": person.id}, owner=author)
+    auto = make(rt, admin, "deal.created", [("create_tasks", {"content": "x"})])
+    event = Event.from_row(outbox("deal.created")[-1])
+    body = webhook_body(Context(event, deal, auto, author, rt))
+    assert body["record"]["name"] == "Rita's deal"
+    assert body["record"]["contact"] == {"name": "Private"}
+    assert "p@x.test" not in str(body) and "9000" not in str(body)
+    # The same deal seen by an admin author carries the contact's fields.
+    full = webhook_body(Context(event, deal, auto, admin, rt))
+    assert full["record"]["contact"]["email"] == "p@x.test"
+    assert full["record"]["contact"]["custom"] == {"salary": "9,000"}
