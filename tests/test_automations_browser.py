@@ -29,14 +29,19 @@ def test_admin_builds_example_one_moves_a_deal_and_sees_the_task(browser, live_s
 
     page.goto(f"{live_server}/admin/automation/")
     page.click("#new-automation")
+    # The builder's script attaches its listeners once the page has loaded.
+    page.wait_for_url("**/admin/automation/new/")
+    page.wait_for_load_state("load")
     page.fill("#name", "Proposal: send it")
     # Choosing the trigger brings its settings (the script presses "Update the form").
     page.select_option("#trigger", "deal.stage_changed")
     page.wait_for_selector("select[name=trigger-stage]")
+    page.wait_for_load_state("load")
     assert page.input_value("#name") == "Proposal: send it"
     page.select_option("select[name=trigger-stage]", str(proposal.id))
     page.select_option("#action-0-type", "create_tasks")
     page.wait_for_selector("textarea[name=action-0-content]")
+    page.wait_for_load_state("load")
     assert page.input_value("select[name=trigger-stage]") == str(proposal.id)
     page.fill("textarea[name=action-0-content]", "Send proposal")
     page.select_option("select[name=action-0-assignee]", "owner")
