@@ -111,6 +111,21 @@ class ContactCreated(Created):
     name = "contact.created"
     label = _("New contact created")
     event_types = ("contact.created",)
+    params = (
+        Param(
+            "kind",
+            _("Kind"),
+            "select",
+            choices=lambda: [("person", _("People only")), ("company", _("Companies only"))],
+            help=_("Empty: people and companies."),
+        ),
+    )
+
+    def matches(self, ctx):
+        kind = ctx.params.get("kind") or ""
+        if not kind or ctx.record is None:
+            return not kind
+        return bool(ctx.record.is_organization) == (kind == "company")
 
 
 class DealCreated(Created):

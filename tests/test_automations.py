@@ -195,6 +195,26 @@ def test_stage_and_status_triggers_only_fire_for_the_chosen_one(rt, admin):
     assert Task.select().count() == 1
 
 
+def test_contact_created_can_be_limited_to_people_or_companies(rt, admin):
+    make(
+        rt,
+        admin,
+        "contact.created",
+        [("create_tasks", {"content": "company"})],
+        trigger_params={"kind": "company"},
+    )
+    make(
+        rt,
+        admin,
+        "contact.created",
+        [("create_tasks", {"content": "person"})],
+        trigger_params={"kind": "person"},
+    )
+    records.create(admin, Contact, {"is_organization": True, "name": "Acme"})
+    records.create(admin, Contact, {"last_name": "Doe"})
+    assert task_texts() == ["company", "person"]
+
+
 def test_task_completed_fires_once_and_not_when_reopened(rt, admin):
     task = records.create(admin, Task, {"content": "Do it"})
     make(

@@ -168,8 +168,9 @@ def execute(ctx):
             continue
         actx = dataclasses.replace(ctx, params=dict(spec.get("params") or {}), index=index)
         try:
-            # Events from the action's changes carry the next depth (see handle()).
-            with events.tagged(**{DEPTH_KEY: ctx.depth + 1}), write():
+            # Events from the action's changes carry the next depth (see handle()); the tag
+            # ends before the commit hands them on.
+            with write(), events.tagged(**{DEPTH_KEY: ctx.depth + 1}):
                 if effects.once(actx.key):
                     text = action_cls().run(actx)
                 else:
