@@ -1,5 +1,7 @@
 """Domain events: written into the outbox inside the change's transaction."""
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
 
 from accord.core.db import after_commit
@@ -41,8 +43,24 @@ class Event:
         return f"event:{self.id}:{effect}"
 
 
+_ambient = threading.local()
+
+
+@contextlib.contextmanager
+def tagged(**payload):
+    """Add `payload` to every event emitted inside the block (an automation marks the
+    changes it makes with its depth, so chains of automations stay bounded)."""
+    previous = getattr(_ambient, "payload", None)
+    _ambient.payload = {**(previous or {}), **payload}
+    try:
+        yield
+    finally:
+        _ambient.payload = previous
+
+
 def emit(type, record=None, actor=None, **payload):
     """Record an event in the outbox; call inside the write transaction of the change."""
+    payload = {**(getattr(_ambient, "payload", None) or {}), **payload}
     row = OutboxEvent.create(
         type=type,
         entity_kind=getattr(record, "entity", None) or "",

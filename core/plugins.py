@@ -17,6 +17,7 @@ DEFAULT_PLUGINS = (
     "accord.core.default_field_types",
     "accord.core.default_invitations",
     "accord.core.default_exports",
+    "accord.core.default_automations",
 )
 
 

@@ -10,18 +10,21 @@ import pytest
 from click.testing import CliRunner
 
 from accord.core import outbox, plugins
+from accord.core.automation import Context, engine
 from accord.core.config import Config
 from accord.core.events import Event
 from accord.core.fields import FieldError
 from accord.core.hookspecs import hookimpl
 from accord.core.migrate import Migration, SchemaError, SchemaVersion
 from accord.core.models import Contact, Deal, OutboxEvent, Stage
-from accord.core.services import deals, records
+from accord.core.services import automations, deals, records
 from tests.plugin_example.support import example_runtime, install_example, install_plugin
 from tests.web import login
 from tests.world import make_user
 
 BUILT_IN_INTEGRATIONS = {"gmail", "gcal", "voice", "import_csv"}
+# The core's own default plugins (core/plugins.py DEFAULT_PLUGINS), always loaded.
+DEFAULTS = {name.rsplit(".", 1)[1] for name in plugins.DEFAULT_PLUGINS}
 
 # The core's own plugins (DEFAULT_PLUGINS), by registered name.
 DEFAULTS = {m.rsplit(".", 1)[1] for m in plugins.DEFAULT_PLUGINS}
@@ -97,19 +100,45 @@ def test_hook_accord_automation_triggers(example_rt, admin):
         .where(OutboxEvent.type == "deal.stage_changed")
         .order_by(OutboxEvent.id)
     ]
-    assert [trigger_cls().matches(e) for e in moves] == [False, True]
+    contexts = [Context(e, deal, None, admin, example_rt) for e in moves]
+    assert [trigger_cls().matches(ctx) for ctx in contexts] == [False, True]
 
 
 def test_hook_accord_automation_actions(example_rt, admin, marker):
-    action_cls = example_rt.registries["actions"]["example.write_marker"]
-    contact = records.create(admin, Contact, {"first_name": "Ada", "last_name": "Lovelace"})
-    row = OutboxEvent.get(OutboxEvent.type == "contact.created")
-    event = Event.from_row(row)
-    # A retried automation does its effect once.
-    assert action_cls().run(event, example_rt) is True
-    assert action_cls().run(event, example_rt) is False
+    """The plugin's trigger and action, end to end through the engine."""
+    assert example_rt.registries["actions"].origins["example.write_marker"] == "example"
+    automation = automations.save(
+        admin,
+        example_rt,
+        {
+            "name": "Mark wins",
+            "trigger": "example.deal_won",
+            "actions": [
+                {"type": "example.write_marker", "params": {"note": "Won {{ deal.name }}"}}
+            ],
+        },
+    )
+    deal = records.create(admin, Deal, {"name": "Big one", "value": "10"})
+    won = (
+        Stage.select().where((Stage.pipeline == deal.pipeline_id) & (Stage.category == "won")).get()
+    )
+    deals.move_stage(admin, deal, won)
     rows = list(marker.select().where(marker.kind == "action"))
-    assert [(m.event_id, m.record_id) for m in rows] == [(row.id, contact.id)]
+    event = OutboxEvent.get(OutboxEvent.type == "deal.stage_changed")
+    assert [(m.event_id, m.record_id, m.note) for m in rows] == [(event.id, deal.id, "Won Big one")]
+    (run,) = automation.runs
+    assert run.status == "done"
+    assert run.results[0]["result"] == f"marker #{rows[0].id}"
+    # A redelivered event does the action once.
+    OutboxEvent.update(status="pending", lease_until=None).where(
+        OutboxEvent.id == event.id
+    ).execute()
+    assert outbox.process(example_rt, event.id) == "done"
+    assert marker.select().where(marker.kind == "action").count() == 1
+    # "Test against a record" describes it and writes nothing.
+    result = engine.dry_run(automation, deal, example_rt, user=admin)
+    assert result.actions == [("Write an example marker", "write a marker “Won Big one”", True)]
+    assert marker.select().where(marker.kind == "action").count() == 1
 
 
 def test_hook_accord_notification_channels(example_rt, admin, marker):

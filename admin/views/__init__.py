@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from accord.admin.app import csp_nonce
 from accord.admin.policy import POLICIES
 from accord.admin.views.audit import audit_views
+from accord.admin.views.automations import automation_views
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.board import register as register_board
 from accord.admin.views.calendar import calendar_view
@@ -52,6 +53,7 @@ def init_back_office(app, rt):
     admin.add_views(quick_add_view(), search_view())
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_view(company_logo_view(SETTINGS))
+    admin.add_views(*automation_views(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
     admin.add_views(*webhook_views(SETTINGS))
     admin.add_view(capture_form_view(SETTINGS))

@@ -28,6 +28,7 @@ from peewee import fn
 
 from accord.core import seeds
 from accord.core.db import database, is_sqlite
+from accord.core.demo import automations as demo_automations
 from accord.core.demo import names as N
 from accord.core.models import (
     REMINDERS,
@@ -828,6 +829,8 @@ class _Generator:
         log = self.log
         n_users = self.team()
         self.vocabularies()
+        with database.atomic():
+            demo_automations.seed(log)
         # Tables are opened (max id read) only now, after the ORM set-up wrote its rows.
         self.t_activity = _Table(
             Activity,

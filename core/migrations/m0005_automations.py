@@ -1,5 +1,7 @@
 """Automations, their actions and their run log (issue 6)."""
 
+from accord.core.models.automations import MODELS
+
 
 def apply(db):
-    pass
+    db.create_tables(MODELS)

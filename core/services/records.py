@@ -350,6 +350,9 @@ def update(user, record, data, owner=_UNSET):
             if fieldname in changes:
                 old, new = changes[fieldname]
                 events.emit(_event_name(record, suffix), record, user, old=old, new=new)
+        if isinstance(record, Task) and "done" in changes and record.done:
+            # Automations and notifications react to a task becoming done.
+            events.emit("task.completed", record, user)
     return record
 
 

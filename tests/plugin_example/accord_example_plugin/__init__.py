@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from peewee import CharField, DateTimeField, IntegerField
 
 from accord.core import access, effects
+from accord.core.automation import Action, Param, Trigger
 from accord.core.db import write
 from accord.core.fields import FieldError, FieldType
 from accord.core.hookspecs import hookimpl
@@ -94,37 +95,41 @@ def accord_field_types():
 # accord_automation_triggers / accord_automation_actions / accord_notification_channels --
 
 
-class DealWonTrigger:
+class DealWonTrigger(Trigger):
     """Fires when a deal moves into a won stage."""
 
     name = "example.deal_won"
     label = "A deal is won (example)"
     event_types = ("deal.stage_changed",)
+    entity = "deal"  # what the automation's conditions and placeholders look at
 
-    def matches(self, event):
+    def matches(self, ctx):
         from accord.core.models import Stage
 
-        stage = Stage.get_or_none(Stage.id == event.payload.get("new"))
-        return event.type in self.event_types and stage is not None and stage.category == "won"
+        stage = Stage.get_or_none(Stage.id == ctx.event.payload.get("new"))
+        return stage is not None and stage.category == "won"
 
 
-class WriteMarkerAction:
-    """Writes a marker for the event; once per event, however often it is retried."""
+class WriteMarkerAction(Action):
+    """Writes a marker for the event, with a note that may hold placeholders."""
 
     name = "example.write_marker"
     label = "Write an example marker"
+    params = (Param("note", "Note", "text", template=True, help="e.g. Won {{ deal.name }}"),)
 
-    def run(self, event, runtime):
-        with write():
-            if not effects.once(event.key(self.name)):
-                return False
-            ExampleMarker.create(
-                kind="action",
-                event_type=event.type,
-                event_id=event.id,
-                record_id=event.record_id,
-            )
-        return True
+    def run(self, ctx):
+        # The engine runs this inside write(), after taking ctx.key: once per event.
+        marker = ExampleMarker.create(
+            kind="action",
+            event_type=ctx.event.type,
+            event_id=ctx.event.id,
+            record_id=ctx.event.record_id,
+            note=ctx.render(ctx.params.get("note") or "")[:255],
+        )
+        return f"marker #{marker.id}"
+
+    def describe(self, ctx):
+        return f"write a marker “{ctx.render(ctx.params.get('note') or '')}”"
 
 
 class MarkerChannel:
