@@ -13,7 +13,10 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "accord"
 
 # The core's own behaviour, written as plugins with the same hooks a third party uses.
-DEFAULT_PLUGINS = ("accord.core.default_field_types",)
+DEFAULT_PLUGINS = (
+    "accord.core.default_field_types",
+    "accord.core.default_notifications",
+)
 
 
 class PluginError(RuntimeError):

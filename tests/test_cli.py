@@ -27,6 +27,7 @@ from accord.core.config import Config
 from accord.core.db import database
 from accord.core.migrations import CORE_MIGRATIONS
 from accord.core.models import Contact, Deal, User
+from accord.core.plugins import DEFAULT_PLUGINS
 from accord.core.services import users
 from tests.test_worker import ACCORD_VARIABLES, accord_command, wait_for
 
@@ -160,7 +161,13 @@ def test_plugins_json_lists_plugins_hooks_and_registries(accord):
     field_types = {e["name"]: e["plugin"] for e in data["registries"]["field_types"]}
     assert field_types["text"] == "default_field_types"
     assert {"text", "number", "date", "checkbox"} <= set(field_types)
-    assert set(data["registries"]) == {"actions", "channels", "field_types", "triggers"}
+    assert set(data["registries"]) == {
+        "actions",
+        "channels",
+        "field_types",
+        "notification_kinds",
+        "triggers",
+    }
     text = accord("plugins")
     assert text.exit_code == 0
     assert "default_field_types" in text.output and "field types:" in text.output
@@ -171,7 +178,8 @@ def test_plugins_safe_mode_loads_no_entry_point_plugin(accord):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["safe_mode"] is True
-    assert [p["name"] for p in data["plugins"]] == ["default_field_types"]
+    defaults = {module.rsplit(".", 1)[1] for module in DEFAULT_PLUGINS}
+    assert {p["name"] for p in data["plugins"]} == defaults
 
 
 def test_unknown_plugin_is_a_clear_error_and_help_still_works(accord):

@@ -22,6 +22,8 @@ from tests.web import login
 from tests.world import make_user
 
 BUILT_IN_INTEGRATIONS = {"gmail", "gcal", "voice", "import_csv"}
+# The core's own default plugins (always loaded, safe mode too).
+DEFAULTS = {module.rsplit(".", 1)[1] for module in plugins.DEFAULT_PLUGINS}
 
 
 @pytest.fixture
@@ -110,14 +112,42 @@ def test_hook_accord_automation_actions(example_rt, admin, marker):
 
 
 def test_hook_accord_notification_channels(example_rt, admin, marker):
+    from accord.core import notifications
+
     channels = example_rt.channels
     assert channels.origins["example_marker"] == "example"
-    channel = channels["example_marker"]()
-    assert channel.send(admin, "Deal won", "Body", key="n1") is True
-    assert channel.send(admin, "Deal won", "Body", key="n1") is False
-    assert channel.send(admin, "Other", "Body", key="n2") is True
-    notes = [m.note for m in marker.select().where(marker.kind == "notification")]
-    assert sorted(notes) == ["Deal won", "Other"]
+    assert {"web", "email", "example_marker"} <= set(channels)
+    notifications.set_preferences(example_rt, admin, {"task_assigned": ["example_marker"]})
+    # Delivered once per key, however often notify() is retried.
+    for _ in range(2):
+        notifications.notify(example_rt, admin, "task_assigned", "Deal won", key="n1")
+    assert notifications.notify(example_rt, admin, "task_assigned", "Other", key="n2") == [
+        "example_marker"
+    ]
+    rows = marker.select().where(marker.kind == "notification").order_by(marker.id)
+    assert [(m.note, m.event_type, m.record_id) for m in rows] == [
+        ("Deal won", "task_assigned", admin.id),
+        ("Other", "task_assigned", admin.id),
+    ]
+
+
+def test_hook_accord_notification_kinds(example_rt, admin, marker):
+    from accord.core import notifications
+    from accord.core.models.notifications import Notification
+
+    kinds = example_rt.notification_kinds
+    assert kinds.origins["example.pinged"] == "example"
+    assert kinds.origins["task_reminder"] == "default_notifications"
+    # A plugin's kind gets its default channels until the user chooses.
+    assert notifications.preferences(example_rt, admin)["example.pinged"] == [
+        "web",
+        "example_marker",
+    ]
+    notifications.notify(example_rt, admin, "example.pinged", "Ping", key="p1")
+    assert [n.title for n in Notification.select()] == ["Ping"]
+    assert [m.note for m in marker.select().where(marker.kind == "notification")] == ["Ping"]
+    notifications.set_preferences(example_rt, admin, {"example.pinged": []})  # off
+    assert notifications.notify(example_rt, admin, "example.pinged", "Again", key="p2") == []
 
 
 def test_hook_accord_models(example_rt, marker):
@@ -274,7 +304,7 @@ def test_example_is_found_through_its_entry_point(session_runtime, monkeypatch, 
 def test_installed_is_not_enabled_when_a_list_is_given(session_runtime, monkeypatch, tmp_path):
     install_example(monkeypatch, tmp_path)
     pm = plugins.make_plugin_manager(config_with(session_runtime, plugins="example"))
-    assert {name for name, _ in pm.list_name_plugin()} == {"default_field_types", "example"}
+    assert {name for name, _ in pm.list_name_plugin()} == DEFAULTS | {"example"}
 
 
 def test_minus_name_disables_one_plugin(session_runtime, monkeypatch, tmp_path):
@@ -282,9 +312,9 @@ def test_minus_name_disables_one_plugin(session_runtime, monkeypatch, tmp_path):
     pm = plugins.make_plugin_manager(config_with(session_runtime, plugins="-example"))
     names = {name for name, _ in pm.list_name_plugin()}
     assert "example" not in names
-    assert BUILT_IN_INTEGRATIONS | {"default_field_types"} <= names
+    assert names >= BUILT_IN_INTEGRATIONS | DEFAULTS
     pm = plugins.make_plugin_manager(config_with(session_runtime, plugins=" example , -gmail "))
-    assert {name for name, _ in pm.list_name_plugin()} == {"default_field_types", "example"}
+    assert {name for name, _ in pm.list_name_plugin()} == DEFAULTS | {"example"}
 
 
 @pytest.mark.parametrize("spec", ["missing", "example,missing", "-missing"])
@@ -303,7 +333,7 @@ def test_safe_mode_loads_no_entry_point_plugin(session_runtime, monkeypatch, tmp
     )
     assert config.safe_mode is True
     pm = plugins.make_plugin_manager(config)
-    assert [name for name, _ in pm.list_name_plugin()] == ["default_field_types"]
+    assert {name for name, _ in pm.list_name_plugin()} == DEFAULTS
     # The core's own field types still work in safe mode.
     assert {"text", "number", "checkbox", "date", "paragraph"} <= {
         t.name for t in flat(pm.hook.accord_field_types())
