@@ -72,7 +72,7 @@ class EmailChannel:
 
     def send(self, user, message, runtime):
         if not runtime.config.smtp_url:
-            log.warning("email notification to %s skipped: ACCORD_SMTP_URL is not set", user.id)
+            log.info("email notification to %s skipped: ACCORD_SMTP_URL is not set", user.id)
             return
         mail.send(runtime.config, self.build(user, message, runtime))
 

@@ -12,6 +12,9 @@ from accord.admin.views.board import register as register_board
 from accord.admin.views.documents import document_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
+from accord.admin.views.notification_rules import notification_rules_view
+from accord.admin.views.notifications import install as install_notifications
+from accord.admin.views.notifications import notifications_view
 from accord.admin.views.profile import profile_view
 from accord.admin.views.quick_add import quick_add_view
 from accord.admin.views.records import record_views
@@ -39,6 +42,8 @@ def init_back_office(app, rt):
     register_board(admin)  # the deal board, listed right after Deals
     admin.add_view(profile_view())
     admin.add_views(quick_add_view(), search_view())
+    admin.add_views(notifications_view(), notification_rules_view())
+    install_notifications(app)
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_views(trash_view(SETTINGS), *audit_views(SETTINGS))
     for views in rt.pm.hook.accord_admin_views(app=app):
