@@ -10,7 +10,7 @@ from huey import crontab
 from accord.core import notification_rules, notifications, reminders
 from accord.core.hookspecs import hookimpl
 from accord.core.i18n import lazy_gettext as _
-from accord.core.models import Task, User
+from accord.core.models import OutboxEvent, Task, User
 from accord.core.notification_channels import BUILT_IN as CHANNELS
 from accord.core.notifications import NotificationKind
 
@@ -85,6 +85,8 @@ def _assigned(event, runtime, entity, what):
     owner_id = event.payload.get("new") if what == "owner_changed" else record.owner_id
     if owner_id is None or owner_id == event.actor_id:
         return  # nobody to tell, or they did it themselves
+    if what == "created" and entity == "lead" and _captured_with(event):
+        return  # the owner hears of it once, as capture_lead
     actor = _actor(event)
     body = f"By {actor.name}" if actor else ""
     notifications.notify(
@@ -97,6 +99,15 @@ def _assigned(event, runtime, entity, what):
         url=details_url(record),
         record=record,
         actor=actor,
+    )
+
+
+def _captured_with(event):
+    """Was this lead created by a capture form (its lead.captured is in the same outbox)?"""
+    return (
+        OutboxEvent.select()
+        .where((OutboxEvent.type == "lead.captured") & (OutboxEvent.record_id == event.record_id))
+        .exists()
     )
 
 
