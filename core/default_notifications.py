@@ -17,14 +17,16 @@ from accord.core.notifications import NotificationKind
 log = logging.getLogger(__name__)
 
 KINDS = [
-    NotificationKind("lead_assigned", _("A lead was assigned to me"), ("web", "email")),
-    NotificationKind("deal_assigned", _("A deal was assigned to me"), ("web", "email")),
-    NotificationKind("task_assigned", _("A task was assigned to me"), ("web", "email")),
+    # Email only where waiting for the next look at the bell would be too late; each
+    # user turns email on for the others in My profile -> Notifications.
+    NotificationKind("lead_assigned", _("A lead was assigned to me")),
+    NotificationKind("deal_assigned", _("A deal was assigned to me")),
+    NotificationKind("task_assigned", _("A task was assigned to me")),
     NotificationKind("task_reminder", _("Task reminder"), ("web", "email")),
     NotificationKind("appointment_reminder", _("Appointment reminder"), ("web", "email")),
-    NotificationKind("import_finished", _("An import finished"), ("web",)),
-    NotificationKind("export_finished", _("An export finished"), ("web",)),
-    NotificationKind("capture_lead", _("New lead from a capture form"), ("web", "email")),
+    NotificationKind("import_finished", _("An import finished")),
+    NotificationKind("export_finished", _("An export finished")),
+    NotificationKind("capture_lead", _("New lead from a capture form")),
     # Custom rules carry their own channels.
     NotificationKind("rule", _("My notification rules"), ("web",), configurable=False),
 ]

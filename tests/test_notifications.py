@@ -33,6 +33,12 @@ def people(rt):
     boss.signature = "Boss World\nAcme Ltd"
     boss.save()
     ann = make_user("Ann", "normal")
+    both = ["web", "email"]
+    notifications.set_preferences(
+        rt,
+        ann,
+        {k: both for k in ("lead_assigned", "deal_assigned", "task_assigned", "capture_lead")},
+    )
     return boss, ann
 
 
@@ -148,6 +154,16 @@ def test_import_and_export_finished_notify_the_user_who_ran_them(rt, smtp, peopl
     assert mails(smtp) == []  # web only by default
 
 
+def test_defaults_web_for_events_and_email_too_for_reminders(rt, smtp):
+    boss, bob = make_user("Boss", "admin"), make_user("Bob", "normal")
+    records.create(boss, Task, {"content": "Quiet"}, owner=bob.id)
+    assert web_titles(bob) == ["Task assigned to you: Quiet"]
+    assert mails(smtp) == []
+    chosen = notifications.preferences(rt, bob)
+    assert chosen["task_reminder"] == chosen["appointment_reminder"] == ["web", "email"]
+    assert "rule" not in chosen  # rules carry their own channels
+
+
 # The user's choices ----------------------------------------------------------------------
 
 
@@ -198,6 +214,7 @@ def test_names_with_line_breaks_cannot_add_recipients_or_headers(rt, smtp):
     victim = make_user("Vic", "normal")
     victim.first_name = "Vic\r\nCc: spy2@evil.test\r\n"
     victim.save()
+    notifications.set_preferences(rt, victim, {"task_assigned": ["email"]})
     records.create(boss, Task, {"content": "Task\r\nBcc: spy3@evil.test"}, owner=victim.id)
     [(rcpts, msg)] = smtp.messages
     assert rcpts == ["vic@world.test"]
@@ -225,7 +242,7 @@ def test_notify_never_tells_a_user_about_a_record_the_oracle_hides(rt, world, sm
                 sent = notifications.notify(
                     rt,
                     user,
-                    "task_assigned",
+                    "task_reminder",
                     f"About {record}",
                     key=f"b12:{entity}:{owner_key}:{user.id}",
                     record=record,
