@@ -8,7 +8,7 @@ at delivery time.
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from accord.core import access, effects
 from accord.core.db import write
@@ -42,7 +42,6 @@ class Message:
     record_kind: str = ""
     record_id: int | None = None
     actor: object = None
-    extra: dict = field(default_factory=dict)
 
 
 def chosen_channels(runtime, user, kind):
