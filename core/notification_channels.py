@@ -74,7 +74,13 @@ class EmailChannel:
         if not runtime.config.smtp_url:
             log.info("email notification to %s skipped: ACCORD_SMTP_URL is not set", user.id)
             return
-        mail.send(runtime.config, self.build(user, message, runtime))
+        try:
+            msg = self.build(user, message, runtime)
+        except mail.MailError as exc:
+            # A bad address will not get better with retries: skip it, keep the rest.
+            log.warning("email notification to user %s not sent: %s", user.id, exc)
+            return
+        mail.send(runtime.config, msg)  # a failed send raises: the event is retried
 
 
 BUILT_IN = [WebChannel, EmailChannel]

@@ -103,6 +103,16 @@ def test_a_failed_email_is_retried_and_the_web_copy_is_not_doubled(rt, smtp, peo
     assert len(mails(smtp, "task_assigned")) == 1
 
 
+def test_a_user_without_a_usable_address_gets_the_web_copy_and_no_retry(rt, smtp, people):
+    boss, ann = people
+    User.update(email="not-an-address").where(User.id == ann.id).execute()
+    task = records.create(boss, Task, {"content": "No mail"}, owner=ann.id)
+    row = OutboxEvent.get((OutboxEvent.type == "task.created") & (OutboxEvent.record_id == task.id))
+    assert row.status == "done"
+    assert web_titles(ann) == ["Task assigned to you: No mail"]
+    assert mails(smtp) == []
+
+
 # Contracts with the other helpers' events -------------------------------------------------
 
 
