@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -16,6 +17,7 @@ from accord.core.models.notifications import Notification, ReminderSent
 from accord.core.services import records, users
 from tests.mailbox import start_mailbox
 from tests.plugin_example.support import write_dist
+from tests.test_redis import REDIS_URL, database_url  # noqa: F401
 from tests.test_worker import Instance, local_runtime, wait_for
 from tests.world import make_user
 
@@ -204,13 +206,12 @@ def reminder_rcpts(box):
     return sorted(r for rcpts, _m in reminder_mails(box) for r in rcpts)
 
 
-@pytest.mark.slow
-def test_two_consumers_send_each_reminder_once(instance, mailbox):
+def race_two_consumers(instance, mailbox, **runtime_options):
     """Two consumers, both running the periodic scheduler, plus this process claiming
     in a loop: every reminder is claimed once and mailed once."""
     a = instance.start_worker(name="a")
     b = instance.start_worker(name="b")
-    with local_runtime(instance):
+    with local_runtime(instance, **runtime_options):
         tasks = make_due_tasks(8, "two")
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
@@ -225,6 +226,35 @@ def test_two_consumers_send_each_reminder_once(instance, mailbox):
         assert sorted(r.record_id for r in rows) == sorted(t.id for t in tasks)
     for proc in (a, b):
         instance.stop(proc)
+
+
+@pytest.mark.slow
+def test_two_consumers_send_each_reminder_once(instance, mailbox):
+    race_two_consumers(instance, mailbox)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REDIS_URL, reason="ACCORD_TEST_REDIS_URL is not set")
+def test_two_consumers_on_redis_and_postgresql_send_each_reminder_once(
+    tmp_path,
+    mailbox,
+    database_url,  # noqa: F811 (the fixture)
+):
+    """The scale-out path: RedisHuey, and PostgreSQL when ACCORD_TEST_DATABASE_URL is set."""
+    inst = Instance(tmp_path, database_url=database_url)
+    jobs_name = f"accord-reminders-{uuid.uuid4().hex[:12]}"
+    inst.env.update(
+        ACCORD_REDIS_URL=REDIS_URL,
+        ACCORD_JOBS_NAME=jobs_name,
+        ACCORD_SMTP_URL=mailbox.url,
+        ACCORD_PERIODIC_TICK_SECONDS="1",
+    )
+    result = inst.run("migrate")
+    assert result.returncode == 0, result.stderr
+    try:
+        race_two_consumers(inst, mailbox, redis_url=REDIS_URL, extra={"jobs_name": jobs_name})
+    finally:
+        inst.stop_all()
 
 
 @pytest.mark.slow
