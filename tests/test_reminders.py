@@ -208,22 +208,30 @@ def reminder_rcpts(box):
 
 def race_two_consumers(instance, mailbox, **runtime_options):
     """Two consumers, both running the periodic scheduler, plus this process claiming
-    in a loop: every reminder is claimed once and mailed once."""
+    in a loop: every reminder is claimed once and mailed once. Names and assertions are
+    scoped to this run: the database may hold an earlier run's rows."""
+    prefix = f"two{uuid.uuid4().hex[:8]}-"
     a = instance.start_worker(name="a")
     b = instance.start_worker(name="b")
     with local_runtime(instance, **runtime_options):
-        tasks = make_due_tasks(8, "two")
+        tasks = make_due_tasks(8, prefix)
+        ids = [t.id for t in tasks]
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
             reminders.run()  # a third claimer racing the workers
             time.sleep(0.2)
-        expected = sorted(f"two{n}@reminders.test" for n in range(8))
+        expected = sorted(f"{prefix}{n}@reminders.test" for n in range(8))
         wait_for(lambda: len(reminder_mails(mailbox)) >= 8, timeout=40, what="8 reminder emails")
         time.sleep(3)  # three more ticks: nothing more may come
         assert reminder_rcpts(mailbox) == expected
-        assert ReminderSent.select().count() == 8
-        rows = OutboxEvent.select().where(OutboxEvent.type == "task.reminder_due")
-        assert sorted(r.record_id for r in rows) == sorted(t.id for t in tasks)
+        claims = ReminderSent.select().where(
+            (ReminderSent.record_entity == "task") & ReminderSent.record_id.in_(ids)
+        )
+        assert claims.count() == 8
+        rows = OutboxEvent.select().where(
+            (OutboxEvent.type == "task.reminder_due") & OutboxEvent.record_id.in_(ids)
+        )
+        assert sorted(r.record_id for r in rows) == sorted(ids)
     for proc in (a, b):
         instance.stop(proc)
 
