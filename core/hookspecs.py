@@ -27,6 +27,11 @@ def accord_notification_channels():
 
 
 @hookspec
+def accord_notification_kinds():
+    """Return notification kinds (`accord.core.notifications.NotificationKind`, unique names)."""
+
+
+@hookspec
 def accord_models():
     """Return the peewee models this plugin owns (tables prefixed with its name)."""
 

@@ -18,6 +18,7 @@ DEFAULT_PLUGINS = (
     "accord.core.default_invitations",
     "accord.core.default_exports",
     "accord.core.default_automations",
+    "accord.core.default_notifications",
 )
 
 

@@ -29,6 +29,10 @@ class Runtime:
     def channels(self):
         return self.registries["channels"]
 
+    @property
+    def notification_kinds(self):
+        return self.registries["notification_kinds"]
+
     def migrations(self):
         extra = [m for batch in self.pm.hook.accord_migrations() for m in (batch or ())]
         return CORE_MIGRATIONS + extra
@@ -56,6 +60,7 @@ REGISTRY_HOOKS = {
     "triggers": ("accord_automation_triggers", "automation trigger"),
     "actions": ("accord_automation_actions", "automation action"),
     "channels": ("accord_notification_channels", "notification channel"),
+    "notification_kinds": ("accord_notification_kinds", "notification kind"),
 }
 
 

@@ -160,7 +160,13 @@ def test_plugins_json_lists_plugins_hooks_and_registries(accord):
     field_types = {e["name"]: e["plugin"] for e in data["registries"]["field_types"]}
     assert field_types["text"] == "default_field_types"
     assert {"text", "number", "date", "checkbox"} <= set(field_types)
-    assert set(data["registries"]) == {"actions", "channels", "field_types", "triggers"}
+    assert set(data["registries"]) == {
+        "actions",
+        "channels",
+        "field_types",
+        "notification_kinds",
+        "triggers",
+    }
     text = accord("plugins")
     assert text.exit_code == 0
     assert "default_field_types" in text.output and "field types:" in text.output

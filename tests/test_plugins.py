@@ -142,14 +142,42 @@ def test_hook_accord_automation_actions(example_rt, admin, marker):
 
 
 def test_hook_accord_notification_channels(example_rt, admin, marker):
+    from accord.core import notifications
+
     channels = example_rt.channels
     assert channels.origins["example_marker"] == "example"
-    channel = channels["example_marker"]()
-    assert channel.send(admin, "Deal won", "Body", key="n1") is True
-    assert channel.send(admin, "Deal won", "Body", key="n1") is False
-    assert channel.send(admin, "Other", "Body", key="n2") is True
-    notes = [m.note for m in marker.select().where(marker.kind == "notification")]
-    assert sorted(notes) == ["Deal won", "Other"]
+    assert {"web", "email", "example_marker"} <= set(channels)
+    notifications.set_preferences(example_rt, admin, {"task_assigned": ["example_marker"]})
+    # Delivered once per key, however often notify() is retried.
+    for _ in range(2):
+        notifications.notify(example_rt, admin, "task_assigned", "Deal won", key="n1")
+    assert notifications.notify(example_rt, admin, "task_assigned", "Other", key="n2") == [
+        "example_marker"
+    ]
+    rows = marker.select().where(marker.kind == "notification").order_by(marker.id)
+    assert [(m.note, m.event_type, m.record_id) for m in rows] == [
+        ("Deal won", "task_assigned", admin.id),
+        ("Other", "task_assigned", admin.id),
+    ]
+
+
+def test_hook_accord_notification_kinds(example_rt, admin, marker):
+    from accord.core import notifications
+    from accord.core.models.notifications import Notification
+
+    kinds = example_rt.notification_kinds
+    assert kinds.origins["example.pinged"] == "example"
+    assert kinds.origins["task_reminder"] == "default_notifications"
+    # A plugin's kind gets its default channels until the user chooses.
+    assert notifications.preferences(example_rt, admin)["example.pinged"] == [
+        "web",
+        "example_marker",
+    ]
+    notifications.notify(example_rt, admin, "example.pinged", "Ping", key="p1")
+    assert [n.title for n in Notification.select()] == ["Ping"]
+    assert [m.note for m in marker.select().where(marker.kind == "notification")] == ["Ping"]
+    notifications.set_preferences(example_rt, admin, {"example.pinged": []})  # off
+    assert notifications.notify(example_rt, admin, "example.pinged", "Again", key="p2") == []
 
 
 def test_hook_accord_models(example_rt, marker):

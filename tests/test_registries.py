@@ -139,8 +139,14 @@ def test_registries_keep_load_order_and_origins(rt):
     ]
     pm = plugins.make_plugin_manager(rt.config, extra)
     channels = registry.build(pm, "accord_notification_channels", "notification channel")
-    assert list(channels) == ["a", "b"]
-    assert channels.origins == {"a": "first", "b": "second"}
+    # After the core's own channels (web, email), in load order.
+    assert list(channels) == ["web", "email", "a", "b"]
+    assert channels.origins == {
+        "web": "default_notifications",
+        "email": "default_notifications",
+        "a": "first",
+        "b": "second",
+    }
     assert channels.kind == "notification channel"
 
 

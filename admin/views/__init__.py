@@ -20,6 +20,9 @@ from accord.admin.views.documents import document_view
 from accord.admin.views.exports import export_jobs_view
 from accord.admin.views.gate import GateMixin, allowed, current_user
 from accord.admin.views.home import HomeView
+from accord.admin.views.notification_rules import notification_rules_view
+from accord.admin.views.notifications import install as install_notifications
+from accord.admin.views.notifications import notifications_view
 from accord.admin.views.profile import profile_view
 from accord.admin.views.quick_add import quick_add_view
 from accord.admin.views.records import record_views
@@ -51,6 +54,8 @@ def init_back_office(app, rt):
     admin.add_views(profile_view(), calendar_feed_view())
     admin.add_view(export_jobs_view())
     admin.add_views(quick_add_view(), search_view())
+    admin.add_views(notifications_view(), notification_rules_view())
+    install_notifications(app)
     admin.add_views(*user_views(SETTINGS), *settings_views(SETTINGS))
     admin.add_view(company_logo_view(SETTINGS))
     admin.add_views(*automation_views(SETTINGS))

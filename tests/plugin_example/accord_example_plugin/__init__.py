@@ -133,17 +133,22 @@ class WriteMarkerAction(Action):
 
 
 class MarkerChannel:
-    """A notification channel that "delivers" by writing a marker row."""
+    """A notification channel that "delivers" by writing a marker row.
+
+    notify() calls send() inside a write transaction guarded by the message's key, once
+    per (key, user, channel): the channel itself needs no idempotency bookkeeping.
+    """
 
     name = "example_marker"
     label = "Example marker"
 
-    def send(self, user, subject, body, key):
-        with write():
-            if not effects.once(f"{self.name}:{key}"):
-                return False
-            ExampleMarker.create(kind="notification", record_id=user.id, note=subject[:255])
-        return True
+    def send(self, user, message, runtime):
+        ExampleMarker.create(
+            kind="notification",
+            event_type=message.kind,
+            record_id=user.id,
+            note=message.title[:255],
+        )
 
 
 @hookimpl
@@ -159,6 +164,17 @@ def accord_automation_actions():
 @hookimpl
 def accord_notification_channels():
     return [MarkerChannel]
+
+
+# accord_notification_kinds --------------------------------------------------------------
+
+
+@hookimpl
+def accord_notification_kinds():
+    from accord.core.notifications import NotificationKind
+
+    # Users choose channels for it in My profile -> Notifications; default: web and marker.
+    return [NotificationKind("example.pinged", "Example ping", ("web", "example_marker"))]
 
 
 # accord_admin_views / accord_blueprints -------------------------------------------------
