@@ -4,7 +4,7 @@ import contextlib
 import threading
 
 from peewee import DatabaseProxy, SqliteDatabase
-from playhouse.db_url import connect
+from playhouse.db_url import connect, parse
 
 database = DatabaseProxy()
 
@@ -25,7 +25,9 @@ def make_database(url):
         db = connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=10)
     elif url.startswith(("postgres", "postgresql")):
         # Like SQLite's busy_timeout: wait for a lock 10 s, then fail (→ 503), never hang.
-        db = connect(url, options="-c lock_timeout=10000")
+        # Appended to any `options` the URL already carries (a search_path, say).
+        given = parse(url).get("options", "")
+        db = connect(url, options=f"{given} -c lock_timeout=10000".strip())
     else:
         db = connect(url)
     return db

@@ -165,3 +165,17 @@ def test_f30_postgres_lock_timeout_is_503_and_writes_nothing(client, rt, monkeyp
     assert logged_in(client)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert User.get_by_id(user.id).session_version == user.session_version + 1
+
+
+@on_postgres
+def test_postgres_url_options_are_kept_beside_the_lock_timeout():
+    from accord.core.db import make_database
+
+    url = os.environ["ACCORD_TEST_DATABASE_URL"]
+    sep = "&" if "?" in url else "?"
+    db = make_database(f"{url}{sep}options=-csearch_path%3Daccord_probe")
+    try:
+        assert db.execute_sql("SHOW search_path").fetchone()[0] == "accord_probe"
+        assert db.execute_sql("SHOW lock_timeout").fetchone()[0] == "10s"
+    finally:
+        db.close()
