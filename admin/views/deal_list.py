@@ -63,27 +63,9 @@ class OutcomeFilter(BasePeeweeFilter):
 
 
 def filtered_query(view, search, filters):
-    """The list's query with its search and filters, unsorted and unpaginated.
-
-    Mirrors the search and filter part of flask_admin.contrib.peewee.ModelView.get_list,
-    so the counts describe exactly the rows the list pages through."""
-    query = view.get_query()
-    joins = set()
-    if view._search_supported and search:
-        for value in search.split(" "):
-            if not value:
-                continue
-            term = parse_like_term(value)
-            stmt = None
-            for field in view._search_fields:
-                query = view._handle_join(query, field, joins)
-                stmt = field**term if stmt is None else stmt | (field**term)
-            query = query.where(stmt)
-    for index, _name, value in filters or ():
-        flt = view._filters[index]
-        query = view._handle_join(query, flt.column, joins)
-        query = flt.apply(query, flt.clean(value))
-    return query
+    """The list's query with its search and filters, unsorted and unpaginated: the view's
+    own (AccessModelView.filtered_query), so the counts describe exactly the listed rows."""
+    return view.filtered_query(search, filters)[0]
 
 
 def stage_counts(view, search, filters):

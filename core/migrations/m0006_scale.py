@@ -1,5 +1,62 @@
-"""Indexes, search index and summaries for a million records (issue 8)."""
+"""Indexes, search index and summaries for a million records (issue 8).
+
+Every sortable column of the record lists gets an index (SQLite appends the rowid to each
+index and the lists break ties by id in the sort's direction, so one index serves both
+directions), the (filter, sort) pairs the lists offer get composite ones, and the search
+index is created and filled (accord.core.search_index). IF NOT EXISTS throughout: a new
+database (whose tables migration 1 already made from the current models) and an old one
+both end up the same.
+"""
+
+from peewee import MySQLDatabase
+
+from accord.core import search_index
+
+# (table, columns): the lists' sorts, filters and (filter, sort) pairs, the dashboard's
+# and board's aggregates, and foreign keys the datasheets look up by.
+INDEXES = [
+    # Contacts and companies share a table: every list filters is_organization first.
+    ("contact", ("is_organization", "updated_at")),
+    ("contact", ("is_organization", "name")),
+    ("contact", ("is_organization", "email")),
+    ("contact", ("is_organization", "phone")),
+    ("contact", ("is_organization", "customer_status")),
+    ("contact", ("updated_at",)),
+    ("contact", ("status_id", "updated_at")),
+    ("contact", ("source_id",)),
+    ("contact", ("owner_id", "name")),
+    ("lead", ("updated_at",)),
+    ("lead", ("organization_name",)),
+    ("lead", ("status_id", "updated_at")),
+    ("lead", ("source_id",)),
+    ("lead", ("owner_id", "name")),
+    ("lead", ("converted_contact_id",)),
+    ("deal", ("updated_at",)),
+    ("deal", ("value",)),
+    ("deal", ("hot",)),
+    ("deal", ("estimated_close_date",)),
+    ("deal", ("owner_id", "name")),
+    ("deal", ("contact_id",)),
+    ("deal", ("organization_id",)),
+    ("deal", ("source_id",)),
+    # The dashboard and the board: shaped like their GROUP BY, covering what they sum.
+    ("deal", ("pipeline_id", "stage_id", "deleted_at", "currency", "owner_id", "value")),
+]
+
+
+def index_name(table, columns):
+    return f"scale_{table}_{'_'.join(c.removesuffix('_id') for c in columns)}"[:60]
+
+
+def create_indexes(db):
+    mysql = isinstance(db, MySQLDatabase)
+    for table, columns in INDEXES:
+        cols = ", ".join(f'"{c}"' if not mysql else f"`{c}`" for c in columns)
+        name = index_name(table, columns)
+        quoted = f'"{table}"' if not mysql else f"`{table}`"
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {quoted} ({cols})")
 
 
 def apply(db):
-    pass
+    create_indexes(db)
+    search_index.install(db)
