@@ -10,7 +10,7 @@ both end up the same.
 
 from peewee import MySQLDatabase
 
-from accord.core import search_index
+from accord.core import deal_totals, search_index
 
 # (table, columns): the lists' sorts, filters and (filter, sort) pairs, the dashboard's
 # and board's aggregates, and foreign keys the datasheets look up by.
@@ -60,3 +60,4 @@ def create_indexes(db):
 def apply(db):
     create_indexes(db)
     search_index.install(db)
+    deal_totals.install(db)
