@@ -197,3 +197,74 @@ def test_accord_reindex_command(accord):  # noqa: F811
     result = accord("reindex")
     assert result.exit_code == 0, result.output
     assert "search index rebuilt" in result.output
+
+
+# Deal totals: the dashboard's and board's sums follow every write --------------------
+
+
+def live_sums():
+    """The same sums computed from the deals themselves."""
+    from peewee import fn
+
+    query = (
+        Deal.select(
+            Deal.stage,
+            Deal.currency,
+            Deal.owner,
+            fn.COUNT(Deal.id),
+            fn.SUM(Deal.value),
+        )
+        .where(Deal.deleted_at.is_null())
+        .group_by(Deal.stage, Deal.currency, Deal.owner)
+        .tuples()
+    )
+    return {(s, c, o): (n, round(float(v), 2)) for s, c, o, n, v in query}
+
+
+def kept_sums():
+    from accord.core.deal_totals import DealTotal
+
+    return {
+        (t.stage, t.currency, t.owner): (t.n, round(float(t.total), 2))
+        for t in DealTotal.select().where(DealTotal.n != 0)
+    }
+
+
+def test_deal_totals_follow_every_write(w):
+    from accord.core.models import Stage
+    from accord.core.services import deals
+
+    admin, n1 = w.users["A"], w.users["N1"]
+    assert kept_sums() == live_sums()
+    first, second = list(Stage.select().where(Stage.category == "active").limit(2))
+    a = records.create(admin, Deal, {"name": "Totals A", "value": "100.50", "stage": first.id})
+    b = records.create(
+        admin, Deal, {"name": "Totals B", "value": 7, "stage": first.id, "currency": "USD"}
+    )
+    records.update(admin, a, {"value": "250.25", "probability": 40})
+    deals.move_stage(admin, Deal.get_by_id(b.id), second.id)
+    records.update(admin, Deal.get_by_id(a.id), {}, owner=n1.id)
+    records.delete(admin, Deal.get_by_id(b.id))
+    assert kept_sums() == live_sums()
+    records.restore(admin, Deal.get_by_id(b.id))
+    Deal.update(value=Deal.value + 1).where(Deal.name.startswith("Totals")).execute()
+    assert kept_sums() == live_sums()
+    Deal.delete().where(Deal.id == a.id).execute()
+    assert kept_sums() == live_sums()
+
+
+def test_dashboard_and_board_figures_match_the_deals(w, client):
+    """The summary the dashboard shows equals a live GROUP BY, for each role's scope."""
+    from accord.core import reports
+    from accord.core.models import User
+
+    for key in ("A", "N1", "R"):
+        user = User.get_by_id(w.users[key].id)
+        scope = reports.dashboard_scope(user)
+        pipeline = reports.choose_pipeline()
+        stages = [f.stage for f in reports.pipeline_summary(scope, pipeline).stages]
+        kept = reports._stage_amounts(scope, stages)
+        live = reports._stage_amounts_live(scope, pipeline)
+        assert {k: sorted(v, key=lambda a: a.currency) for k, v in kept.items()} == {
+            k: sorted(v, key=lambda a: a.currency) for k, v in live.items()
+        }, key
