@@ -202,7 +202,7 @@ def list_clause(model, kind, text, extra=()):
         if _fts_ready(word):
             fts = search_index.fts_table(FTS_KINDS[kind][1])
             match = model.id.in_(
-                SQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?", [_phrase(word)])
+                SQL(f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [_phrase(word)])
             )
         else:
             match = _any(fields, word, "contains")

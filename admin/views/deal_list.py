@@ -7,10 +7,11 @@ from flask import current_app, request, url_for
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
 from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_babel import lazy_gettext as _l
-from peewee import fn
 
 from accord.admin.views.base import _FILTER_ARG
 from accord.admin.views.filters import ChoiceFilter
+from accord.admin.views.gate import current_user
+from accord.core import deal_totals
 from accord.core.models import STAGE_CATEGORIES, Contact, Deal, Pipeline, Stage
 
 OUTCOMES = {
@@ -73,14 +74,14 @@ def stage_counts(view, search, filters):
     GROUP BY over the list's own query (scoped by the access policy like the list).
     `search` and `filters` are the list's own, as parsed for it (parsing again would
     repeat its messages about mistyped filter values)."""
-    query = filtered_query(view, search, filters)
-    grouped = (
-        query.select(Deal.stage, fn.COUNT(Deal.id).alias("n"))
-        .order_by()
-        .group_by(Deal.stage)
-        .tuples()
-    )
-    counts = dict(grouped)
+    if not search and not filters and deal_totals.available():
+        counts = {}  # every visible deal: from the maintained totals, not a scan
+        for (stage_id, _currency), (n, *_sums) in deal_totals.sums(
+            current_user(), [s.id for s in Stage.select(Stage.id)]
+        ).items():
+            counts[stage_id] = counts.get(stage_id, 0) + int(n)
+    else:
+        counts = capped_counts(filtered_query(view, search, filters))
     if not counts:
         return []
     stages = (
@@ -91,6 +92,20 @@ def stage_counts(view, search, filters):
     )
     arg = filter_arg(view, Deal.stage)
     return [(stage, counts[stage.id], _with_stage(arg, stage.id)) for stage in stages]
+
+
+STAGE_CAP = 1_000
+
+
+def capped_counts(query):
+    """{stage id: count} of the filtered deals, each count stopping past STAGE_CAP (shown
+    as "1,000+"): one bounded count per stage, never a scan of every deal."""
+    counts = {}
+    for stage_id in [s.id for s in Stage.select(Stage.id)]:
+        n = query.where(Deal.stage == stage_id).order_by().limit(STAGE_CAP + 1).count()
+        if n:
+            counts[stage_id] = f"{STAGE_CAP:,}+" if n > STAGE_CAP else n
+    return counts
 
 
 def _with_stage(arg, stage_id):
