@@ -51,9 +51,10 @@ MAX_FILTERS = 20
 MAX_BULK = 500
 MAX_LOOKUP = 50
 LIST_ARGS = ("page", "page_size", "sort", "desc", "search", "count")
-# Lists count at most this many rows ("10,000+"); `?count=exact` counts them all. An exact
-# COUNT on every page costs a full scan at a million rows (DESIGN §9).
-COUNT_CAP = 10_000
+# Lists count at most this many rows ("1,000+"); `?count=exact` counts them all. An exact
+# COUNT on every page costs a full scan at a million rows (DESIGN §9); a capped one reads
+# at most COUNT_CAP + 1 index entries.
+COUNT_CAP = 1_000
 _FILTER_ARG = re.compile(r"flt(\d{1,3})_(\w{1,60})")
 _DIGITS = re.compile(r"\d{1,12}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -330,7 +331,7 @@ class AccessModelView(GateMixin, ModelView):
 
     def list_count(self, query):
         """The exact count up to COUNT_CAP; None beyond (the pager then shows next and
-        previous, and the list says "10,000+" with a link to count them all)."""
+        previous, and the list says "1,000+" with a link to count them all)."""
         if request.args.get("count") == "exact":
             return query.order_by().count()
         capped = query.order_by().limit(COUNT_CAP + 1).count()
