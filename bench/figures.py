@@ -275,7 +275,7 @@ def notify_figures():
             "notify",
             f"event → web notification, {name}",
             target=Target("ms", limit),
-            na="pending: needs notifications (issue 5)",
+            na="n/a (pending: needs notifications, issue 5)",
         )
 
 
