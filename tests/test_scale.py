@@ -268,3 +268,17 @@ def test_dashboard_and_board_figures_match_the_deals(w, client):
         assert {k: sorted(v, key=lambda a: a.currency) for k, v in kept.items()} == {
             k: sorted(v, key=lambda a: a.currency) for k, v in live.items()
         }, key
+
+
+def test_filtered_stage_counts_are_bounded_and_marked(w, client, monkeypatch):
+    from accord.admin.views import deal_list
+
+    admin = w.users["A"]
+    for n in range(4):
+        records.create(admin, Deal, {"name": f"Bounded deal {n}", "value": 1})
+    login(client, admin.email)
+    exact = text(client.get("/admin/deal/", query_string={"search": "Bounded"}))
+    assert re.search(r'accord-stage-number">4</span>', exact)
+    monkeypatch.setattr(deal_list, "STAGE_CAP", 2)
+    capped = text(client.get("/admin/deal/", query_string={"search": "Bounded"}))
+    assert re.search(r'accord-stage-number">3\+</span>', capped)  # a lower bound, marked
