@@ -153,9 +153,9 @@ def cli(ctx, verbose):
 
 
 def _register():
-    from accord.admin.commands import data, exports, plugins, serve, users, worker
+    from accord.admin.commands import data, exports, plugins, search, serve, users, worker
 
-    for module in (data, exports, plugins, serve, users, worker):
+    for module in (data, exports, plugins, search, serve, users, worker):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,8 +1,8 @@
 """The baseline: a bare Flask + Jinja app that renders the same rows from the same query.
 
 Each page runs the query the Accord page under test needs for its visible rows (same
-WHERE, same ORDER BY with Accord's `id DESC` tiebreaker, same LIMIT/OFFSET, the linked
-names joined in) through plain DB-API and renders them into a simple HTML table. No
+WHERE, same ORDER BY with Accord's id tiebreaker in the sort's direction, same
+LIMIT/OFFSET, the linked names joined in) through plain DB-API and renders them into a simple HTML table. No
 login, no access checks, no count, no ORM, no Flask-Admin: the ratio Accord/baseline is
 Accord's own overhead. Connections come from a small pool (a tuned bare app would keep
 them open).
@@ -226,13 +226,14 @@ def list_query(db, entity):
     if not _IDENT.fullmatch(order):
         abort(400)
     # Accord's default sort is updated_at descending; an explicit sort is ascending
-    # unless desc=1; a unique id DESC tiebreaker always follows.
+    # unless desc=1; a unique id tiebreaker in the same direction always follows.
     default = "order" not in request.args
     desc = default or request.args.get("desc") == "1"
     page_size = _int("page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
     page = _int("page", 0, 0, 10**6)
     columns = ", ".join(sql for _label, sql in spec["columns"])
-    order_by = f'"t"."{order}" {"DESC" if desc else "ASC"}, "t"."id" DESC'
+    tiebreak = "DESC" if desc else "ASC"  # Accord breaks ties by id in the sort direction
+    order_by = f'"t"."{order}" {"DESC" if desc else "ASC"}, "t"."id" {tiebreak}'
     # The page's rows first, the linked names joined to those rows only (as Accord
     # loads them afterwards): a join before the LIMIT would join the whole table.
     page_rows = (

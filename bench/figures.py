@@ -275,7 +275,7 @@ def notify_figures():
             "notify",
             f"event → web notification, {name}",
             target=Target("ms", limit),
-            na="n/a (issue 5: notifications do not exist yet)",
+            na="n/a (pending: needs notifications, issue 5)",
         )
 
 

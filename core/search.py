@@ -1,18 +1,22 @@
 """Global search: leads, contacts, companies and deals by name, email, phone and company.
 
-One function, `search()`, so the scale issue can swap the engine (FTS5 on SQLite,
-trigram/tsvector on PostgreSQL) without touching a caller. For now: a prefix match on the
-indexed columns first (`name LIKE 'term%'`), then a contains match to fill the page.
-Every query goes through access.visible(); peewee's startswith()/contains() escape the
-user's % and _ and add an ESCAPE clause, so they match only themselves.
+One entry point for every search box: `search()` for the global search page and
+`list_clause()` for the list views' search boxes. The engine follows the database
+(accord.core.search_index): SQLite looks in an FTS5 trigram index (any substring of three
+characters or more, case-insensitive, from an index); PostgreSQL and others compare with
+ILIKE/LIKE (pg_trgm GIN indexes serve it on PostgreSQL); text shorter than three
+characters falls back to LIKE everywhere. Matches whose name starts with the text come
+first. Every query goes through access.visible(); peewee's startswith()/contains()
+escape the user's % and _, so they match only themselves.
 """
 
 import re
 from dataclasses import dataclass, field
 
-from peewee import JOIN
+from peewee import JOIN, SQL, AutoField, BareField, Expression, Model
 
-from accord.core import access
+from accord.core import access, search_index
+from accord.core.db import database
 from accord.core.models import Contact, Deal, Lead
 
 KINDS = ("lead", "contact", "company", "deal")
@@ -109,9 +113,109 @@ def _find(user, kind, term, limit):
     return Hits(kind, found[:limit], more=len(found) > limit)
 
 
+# The FTS5 engine (SQLite) ------------------------------------------------------------
+
+# kind -> (model, base table, condition on the model)
+FTS_KINDS = {
+    "lead": (Lead, "lead", None),
+    "contact": (Contact, "contact", Contact.is_organization == False),  # noqa: E712
+    "company": (Contact, "contact", Contact.is_organization == True),  # noqa: E712
+    "deal": (Deal, "deal", None),
+}
+_FTS_MODELS = {}
+
+
+def _fts_model(table):
+    """A read-only peewee view of one FTS table: its rowid and its hidden match column."""
+    if table not in _FTS_MODELS:
+        name = search_index.fts_table(table)
+        meta = type(
+            "Meta",
+            (),
+            {
+                "database": database,
+                "table_name": name,
+            },
+        )
+        _FTS_MODELS[table] = type(
+            f"Fts_{table}",
+            (Model,),
+            {
+                "rowid": AutoField(column_name="rowid"),
+                "hit": BareField(column_name=name),
+                "Meta": meta,
+            },
+        )
+    return _FTS_MODELS[table]
+
+
+def _phrase(term):
+    # A quoted FTS5 string: the trigram tokenizer matches it as a substring.
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _fts_ready(term):
+    return len(term) >= search_index.MIN_TERM and search_index.uses_fts()
+
+
+def _fts_find(user, kind, term, limit):
+    """Name-starts-with matches first, then the rest, newest first within each."""
+    model, table, where = FTS_KINDS[kind]
+    fts = _fts_model(table)
+    found, seen = [], set()
+    for text in (f"name : ^{_phrase(term)}", _phrase(term)):
+        query = (
+            model.select(model)
+            .join(fts, on=(fts.rowid == model.id))
+            .where(Expression(fts.hit, "MATCH", text))
+        )
+        if where is not None:
+            query = query.where(where)
+        query = access.visible(query, user, model)
+        if seen:
+            query = query.where(model.id.not_in(sorted(seen)))
+        for record in query.order_by(fts.rowid.desc()).limit(limit + 1 - len(found)):
+            found.append(record)
+            seen.add(record.id)
+        if len(found) > limit:
+            break
+    return Hits(kind, found[:limit], more=len(found) > limit)
+
+
+# List search boxes ----------------------------------------------------------------------
+
+# The columns a list's search box compares when the index cannot serve (LIKE).
+LIST_FIELDS = {
+    "lead": (Lead.name, Lead.email, Lead.phone, Lead.organization_name),
+    "contact": (Contact.name, Contact.email, Contact.phone),
+    "company": (Contact.name, Contact.email, Contact.phone),
+    "deal": (Deal.name,),
+}
+
+
+def list_clause(model, kind, text, extra=()):
+    """A WHERE clause for a list's search box: every word of `text` matches one of the
+    record's searchable texts (or one of the `extra` expressions, e.g. custom values)."""
+    clause = None
+    for word in (text or "").split():
+        fields = LIST_FIELDS[kind]
+        if _fts_ready(word):
+            fts = search_index.fts_table(FTS_KINDS[kind][1])
+            match = model.id.in_(
+                SQL(f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [_phrase(word)])
+            )
+        else:
+            match = _any(fields, word, "contains")
+        for expr in extra:
+            match = match | expr.contains(word)
+        clause = match if clause is None else clause & match
+    return clause if clause is not None else SQL("1 = 1")
+
+
 def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
     """{kind: Hits} for every kind in `kinds`, each at most `limit` records the user may
     see, prefix matches first. Raises QueryError for text that cannot be searched."""
     term = clean(text)
     limit = max(1, min(int(limit), 100))
-    return {kind: _find(user, kind, term, limit) for kind in kinds if kind in QUERIES}
+    find = _fts_find if _fts_ready(term) else _find
+    return {kind: find(user, kind, term, limit) for kind in kinds if kind in QUERIES}

@@ -9,11 +9,13 @@ with peewee, and refuses list parameters outside an allowlist (SECURITY C15).
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import (
     abort,
     flash,
+    g,
     get_flashed_messages,
     has_request_context,
     jsonify,
@@ -24,12 +26,13 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.form import CustomModelConverter
+from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_admin.model import typefmt
 from flask_admin.model.base import ViewArgs
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from peewee import AutoField, ForeignKeyField, Model
+from peewee import AutoField, Field, ForeignKeyField, Model
 from wtfpeewee.fields import SelectQueryField
 
 from accord.admin.app import current_runtime
@@ -37,6 +40,7 @@ from accord.admin.views import exports, formatters
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
 from accord.core import access
+from accord.core import search as search_engine
 from accord.core.db import write
 from accord.core.services import Forbidden, NotFound, ValidationError, activity, records
 
@@ -46,7 +50,11 @@ MAX_TEXT = 200
 MAX_FILTERS = 20
 MAX_BULK = 500
 MAX_LOOKUP = 50
-LIST_ARGS = ("page", "page_size", "sort", "desc", "search")
+LIST_ARGS = ("page", "page_size", "sort", "desc", "search", "count")
+# Lists count at most this many rows ("1,000+"); `?count=exact` counts them all. An exact
+# COUNT on every page costs a full scan at a million rows (DESIGN §9); a capped one reads
+# at most COUNT_CAP + 1 index entries.
+COUNT_CAP = 1_000
 _FILTER_ARG = re.compile(r"flt(\d{1,3})_(\w{1,60})")
 _DIGITS = re.compile(r"\d{1,12}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -76,6 +84,12 @@ def _int_arg(name, high):
     if number > high:
         bad_request()
     return number
+
+
+def _with_arg(name, value):
+    args = request.args.to_dict(flat=False)
+    args[name] = [value]
+    return request.path + "?" + urlencode(args, doseq=True)
 
 
 def _in_range(value):
@@ -189,6 +203,7 @@ class AccessModelView(GateMixin, ModelView):
     column_type_formatters = _type_formatters()
     column_type_formatters_detail = _type_formatters()
     details_template = "accord/details.html"
+    list_template = "accord/list.html"
 
     # Trusted fields a view adds on create (e.g. is_organization for companies).
     create_defaults = {}
@@ -273,8 +288,55 @@ class AccessModelView(GateMixin, ModelView):
 
     def _order_by(self, query, joins, order):
         query, joins = super()._order_by(query, joins, order)
-        # A unique tiebreaker keeps pages stable when sort values repeat.
-        return query.order_by_extend(self.model.id.desc()), joins
+        # A unique tiebreaker keeps pages stable when sort values repeat; it runs in the
+        # sort's direction so the sort column's index (which ends in the id) serves both.
+        desc = bool(order[-1][1]) if order else True
+        tiebreak = self.model.id.desc() if desc else self.model.id.asc()
+        return query.order_by_extend(tiebreak), joins
+
+    # The list query: scope, search, filters, capped count, sort, page ------------------
+
+    # "lead", "contact", "company" or "deal": the search box uses accord.core.search (the
+    # full-text index) instead of LIKE over column_searchable_list.
+    search_kind = None
+
+    def apply_search(self, query, text, joins):
+        """Every word must match one of the searchable fields."""
+        if self.search_kind:
+            extra = [f for f in self._search_fields if not isinstance(f, Field)]
+            return query.where(search_engine.list_clause(self.model, self.search_kind, text, extra))
+        for value in text.split(" "):
+            if not value:
+                continue
+            term = parse_like_term(value)
+            stmt = None
+            for field in self._search_fields:
+                query = self._handle_join(query, field, joins)
+                stmt = field**term if stmt is None else stmt | (field**term)
+            query = query.where(stmt)
+        return query
+
+    def filtered_query(self, text, filters):
+        """The list's rows (scoped, searched, filtered), unsorted and unpaginated."""
+        query, joins = self.get_query(), set()
+        if self._search_supported and text:
+            query = self.apply_search(query, text, joins)
+        for index, _name, value in filters or ():
+            flt = self._filters[index]
+            query = self._handle_join(query, flt.column, joins)
+            query = flt.apply(query, flt.clean(value))
+        return query, joins
+
+    def list_count(self, query):
+        """The exact count up to COUNT_CAP; None beyond (the pager then shows next and
+        previous, and the list says "1,000+" with a link to count them all)."""
+        if request.args.get("count") == "exact":
+            return query.order_by().count()
+        capped = query.order_by().limit(COUNT_CAP + 1).count()
+        if capped <= COUNT_CAP:
+            return capped
+        g.accord_count_capped = True
+        return None
 
     def get_list(
         self,
@@ -288,17 +350,34 @@ class AccessModelView(GateMixin, ModelView):
     ):
         if sort_column is not None and sort_column not in self._sortable_columns:
             bad_request()  # upstream: KeyError -> 500
-        count, query = super().get_list(
-            page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
-        )
-        if sort_column is None and not self._get_default_order():
+        query, joins = self.filtered_query(search, filters)
+        count = self.list_count(query) if execute and has_request_context() else None
+        if sort_column is not None:
+            order = [(self._sortable_columns[sort_column], sort_desc)]
+        else:
+            order = self._get_default_order()
+        if order:
+            query, joins = self._order_by(query, joins, order)
+        else:
             query = query.order_by(self.model.id.desc())
+        if page_size is None:
+            page_size = self.page_size
+        if page_size:
+            query = query.limit(page_size)
+        if page and page_size:
+            query = query.offset(page * page_size)
         if not execute:
             return count, query
         rows = list(query)
         names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
         prefetch(rows, names)
         return count, rows
+
+    def render(self, template, **kwargs):
+        if kwargs.get("num_pages", 0) is None and getattr(g, "accord_count_capped", False):
+            kwargs["count"] = f"{COUNT_CAP:,}+"
+            kwargs["count_exact_url"] = _with_arg("count", "exact")
+        return super().render(template, **kwargs)
 
     # List parameters: an allowlist (SECURITY C15) -------------------------------------
 
@@ -321,6 +400,8 @@ class AccessModelView(GateMixin, ModelView):
             bad_request()
         desc_values = request.args.getlist("desc")
         if len(desc_values) > 1 or (desc_values and desc_values[0] not in ("", "0", "1")):
+            bad_request()
+        if request.args.getlist("count") not in ([], ["exact"]):
             bad_request()
         searches = request.args.getlist("search")
         if len(searches) > 1:

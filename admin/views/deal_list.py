@@ -7,10 +7,12 @@ from flask import current_app, request, url_for
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
 from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_babel import lazy_gettext as _l
-from peewee import fn
+from peewee import SQL, fn
 
 from accord.admin.views.base import _FILTER_ARG
 from accord.admin.views.filters import ChoiceFilter
+from accord.admin.views.gate import current_user
+from accord.core import deal_totals
 from accord.core.models import STAGE_CATEGORIES, Contact, Deal, Pipeline, Stage
 
 OUTCOMES = {
@@ -63,27 +65,9 @@ class OutcomeFilter(BasePeeweeFilter):
 
 
 def filtered_query(view, search, filters):
-    """The list's query with its search and filters, unsorted and unpaginated.
-
-    Mirrors the search and filter part of flask_admin.contrib.peewee.ModelView.get_list,
-    so the counts describe exactly the rows the list pages through."""
-    query = view.get_query()
-    joins = set()
-    if view._search_supported and search:
-        for value in search.split(" "):
-            if not value:
-                continue
-            term = parse_like_term(value)
-            stmt = None
-            for field in view._search_fields:
-                query = view._handle_join(query, field, joins)
-                stmt = field**term if stmt is None else stmt | (field**term)
-            query = query.where(stmt)
-    for index, _name, value in filters or ():
-        flt = view._filters[index]
-        query = view._handle_join(query, flt.column, joins)
-        query = flt.apply(query, flt.clean(value))
-    return query
+    """The list's query with its search and filters, unsorted and unpaginated: the view's
+    own (AccessModelView.filtered_query), so the counts describe exactly the listed rows."""
+    return view.filtered_query(search, filters)[0]
 
 
 def stage_counts(view, search, filters):
@@ -91,14 +75,14 @@ def stage_counts(view, search, filters):
     GROUP BY over the list's own query (scoped by the access policy like the list).
     `search` and `filters` are the list's own, as parsed for it (parsing again would
     repeat its messages about mistyped filter values)."""
-    query = filtered_query(view, search, filters)
-    grouped = (
-        query.select(Deal.stage, fn.COUNT(Deal.id).alias("n"))
-        .order_by()
-        .group_by(Deal.stage)
-        .tuples()
-    )
-    counts = dict(grouped)
+    if not search and not filters and deal_totals.available():
+        counts = {}  # every visible deal: from the maintained totals, not a scan
+        for (stage_id, _currency), (n, *_sums) in deal_totals.sums(
+            current_user(), [s.id for s in Stage.select(Stage.id)]
+        ).items():
+            counts[stage_id] = counts.get(stage_id, 0) + int(n)
+    else:
+        counts = capped_counts(filtered_query(view, search, filters))
     if not counts:
         return []
     stages = (
@@ -109,6 +93,24 @@ def stage_counts(view, search, filters):
     )
     arg = filter_arg(view, Deal.stage)
     return [(stage, counts[stage.id], _with_stage(arg, stage.id)) for stage in stages]
+
+
+STAGE_CAP = 10_000
+
+
+def capped_counts(query):
+    """{stage id: count} of the filtered deals from one GROUP BY over at most STAGE_CAP + 1
+    of them (never a scan of every deal): past the cap each count is a lower bound and
+    shows as "N+"."""
+    sample = query.select(Deal.stage).order_by().limit(STAGE_CAP + 1)
+    rows = list(
+        Deal.select(sample.c.stage_id, fn.COUNT(SQL("1")))
+        .from_(sample)
+        .group_by(sample.c.stage_id)
+        .tuples()
+    )
+    capped = sum(n for _stage, n in rows) > STAGE_CAP
+    return {stage: f"{n:,}+" if capped else n for stage, n in rows}
 
 
 def _with_stage(arg, stage_id):

@@ -226,6 +226,7 @@ class LeadView(ConvertMixin, DatasheetMixin, RecordView):
     ]
     column_formatters = {**RecordView.column_formatters, "name": fmt.lead_name}
     column_searchable_list = ["name", "email", "phone", "organization_name"]
+    search_kind = "lead"
     search_label = _l("Name, email, phone, organization")
     column_editable_list = ["status"]
     form_columns = [
@@ -287,6 +288,7 @@ class ContactView(DatasheetMixin, RecordView):
     ]
     column_choices = {"customer_status": CUSTOMER_STATUS_CHOICES}
     column_searchable_list = ["name", "email", "phone"]
+    search_kind = "contact"
     search_label = _l("Name, email, phone")
     column_editable_list = ["customer_status"]
     form_columns = [
@@ -327,6 +329,7 @@ class ContactView(DatasheetMixin, RecordView):
 
 class CompanyView(ContactView):
     is_organization = True
+    search_kind = "company"
     column_list = [
         "name",
         "email",
@@ -409,6 +412,7 @@ class DealView(DatasheetMixin, RecordView):
     ]
     column_formatters = {**RecordView.column_formatters, "value": fmt.money}
     column_searchable_list = ["name"]
+    search_kind = "deal"
     search_label = _l("Deal name")
     column_editable_list = ["hot"]
     form_columns = [

@@ -1,0 +1,147 @@
+"""Deal totals per (stage, currency, owner), kept by the database on every write.
+
+The dashboard's pipeline summary and the board's column figures are GROUP BYs over every
+open deal; at a million deals that is a scan per request (DESIGN §9). This table holds
+the same sums, maintained by triggers (SQLite, PostgreSQL) on insert, update and delete of
+`deal` — so services, the importer and bulk SQL all keep it right — and is read with the
+same access scope as the deals (owner_id, NULL for unowned). Trashed deals are left out,
+as access.visible leaves them out. Other databases (MariaDB) aggregate the deals live.
+
+The weighted forecast needs the stage's likelihood for deals without their own
+probability, and a likelihood can change: so the table keeps two sums — value ×
+probability of the deals that have one, and the value of those that do not — and the
+reader multiplies the second by the stage's current likelihood.
+"""
+
+from peewee import (
+    CharField,
+    DecimalField,
+    IntegerField,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
+
+from accord.core.db import database
+from accord.core.models.base import BaseModel
+
+TABLE = "deal_totals"
+
+
+class DealTotal(BaseModel):
+    stage = IntegerField(column_name="stage_id")
+    currency = CharField(max_length=3)
+    owner = IntegerField(column_name="owner_id", null=True)  # NULL: unowned deals
+    owner_key = IntegerField(default=0)  # owner_id or 0: the unique key (NULLs are distinct)
+    n = IntegerField(default=0)
+    total = DecimalField(max_digits=20, decimal_places=2, default=0)
+    weighted_set = DecimalField(max_digits=24, decimal_places=2, default=0)  # Σ value×prob
+    value_unset = DecimalField(max_digits=20, decimal_places=2, default=0)  # Σ value, no prob
+
+    class Meta:
+        table_name = TABLE
+        indexes = ((("stage", "currency", "owner_key"), True),)
+
+
+def available(db=None):
+    db = db or database.obj
+    return isinstance(db, (SqliteDatabase, PostgresqlDatabase))
+
+
+def _change(row, sign):
+    """An upsert adding (sign 1) or removing (-1) deal `row` ("new"/"old", or a PL/pgSQL
+    record) from the sums; trashed deals count for nothing. Same SQL on both engines."""
+    return (
+        f"INSERT INTO {TABLE} (stage_id, currency, owner_id, owner_key, n, total, "
+        f"weighted_set, value_unset) SELECT {row}.stage_id, {row}.currency, {row}.owner_id, "
+        f"COALESCE({row}.owner_id, 0), {sign}, {sign} * {row}.value, "
+        f"{sign} * COALESCE({row}.value * {row}.probability, 0), "
+        f"{sign} * CASE WHEN {row}.probability IS NULL THEN {row}.value ELSE 0 END "
+        f"WHERE {row}.deleted_at IS NULL "
+        f"ON CONFLICT (stage_id, currency, owner_key) DO UPDATE SET n = {TABLE}.n + excluded.n, "
+        f"total = {TABLE}.total + excluded.total, "
+        f"weighted_set = {TABLE}.weighted_set + excluded.weighted_set, "
+        f"value_unset = {TABLE}.value_unset + excluded.value_unset; "
+    )
+
+
+_WATCHED = "stage_id, currency, owner_id, value, probability, deleted_at"
+
+
+def _sqlite_triggers():
+    yield (
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_ai AFTER INSERT ON deal BEGIN "
+        f"{_change('new', 1)} END"
+    )
+    yield (
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_au AFTER UPDATE OF {_WATCHED} ON deal BEGIN "
+        f"{_change('old', -1)}{_change('new', 1)} END"
+    )
+    yield (
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_ad AFTER DELETE ON deal BEGIN "
+        f"{_change('old', -1)} END"
+    )
+
+
+_PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {TABLE}_trigger() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN {_change("OLD", -1)} END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN {_change("NEW", 1)} END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
+
+def install(db=None):
+    """Create the table and its triggers, and fill it from the deals (idempotent)."""
+    db = db or database.obj
+    if not available(db):
+        return
+    fresh = TABLE not in db.get_tables()
+    db.create_tables([DealTotal], safe=True)
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql(_PG_FUNCTION)
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {TABLE}_sync ON deal")
+        db.execute_sql(
+            f"CREATE TRIGGER {TABLE}_sync AFTER INSERT OR UPDATE OR DELETE ON deal "
+            f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_trigger()"
+        )
+    else:
+        for sql in _sqlite_triggers():
+            db.execute_sql(sql)
+    if fresh:
+        refill(db)
+
+
+def refill(db=None):
+    """Recompute the whole table from the deals (install, repairs)."""
+    db = db or database.obj
+    db.execute_sql(f"DELETE FROM {TABLE}")
+    db.execute_sql(
+        f"INSERT INTO {TABLE} (stage_id, currency, owner_id, owner_key, n, total, "
+        "weighted_set, value_unset) SELECT stage_id, currency, owner_id, "
+        "COALESCE(owner_id, 0), count(*), sum(value), "
+        "sum(COALESCE(value * probability, 0)), "
+        "sum(CASE WHEN probability IS NULL THEN value ELSE 0 END) "
+        "FROM deal WHERE deleted_at IS NULL GROUP BY stage_id, currency, owner_id"
+    )
+
+
+def sums(user, stage_ids, owner_ids=None):
+    """{(stage id, currency): (count, total, Σ value×probability, Σ value without one)}
+    over the deals `user` may see in these stages (and of these owners, if given)."""
+    from peewee import fn
+
+    from accord.core import access
+
+    if not stage_ids:
+        return {}
+    t = DealTotal
+    query = t.select(
+        t.stage, t.currency, fn.SUM(t.n), fn.SUM(t.total), fn.SUM(t.weighted_set),
+        fn.SUM(t.value_unset),
+    ).where(t.stage.in_(sorted(stage_ids)))  # fmt: skip
+    if owner_ids is not None:
+        query = query.where(t.owner.in_(sorted(owner_ids) or [0]))
+    query = access.visible(query, user, t).group_by(t.stage, t.currency).having(fn.SUM(t.n) > 0)
+    return {(row[0], row[1]): tuple(row[2:]) for row in query.tuples()}

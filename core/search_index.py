@@ -1,0 +1,179 @@
+"""The full-text search index: one SQLite FTS5 table per searchable entity.
+
+Each table holds, per record (rowid = the record's id), the texts global and list search
+look in: name, email, phone and company (a lead's organization name; a person's or a deal's
+organization). The trigram tokenizer matches any substring of three characters or more,
+case-insensitively — the same answers as `LIKE '%term%'`, from an index (DESIGN §9).
+
+SQLite triggers keep the tables in step with every write (services, the importer's batches,
+`accord demo`), so no caller can forget; `reindex(model, ids)` and `rebuild()` repair
+or fill them (the migration fills them for existing rows; `accord reindex` rebuilds).
+PostgreSQL gets pg_trgm GIN indexes on the same columns instead (no extra table); other
+databases search with LIKE.
+"""
+
+from peewee import PostgresqlDatabase, SqliteDatabase
+
+from accord.core.db import database
+
+TOKENIZE = "trigram case_sensitive 0"
+MIN_TERM = 3  # trigram: shorter text cannot use the index (search falls back to LIKE)
+
+# entity table -> (FTS table, {index column: SQL expression over the row `r`})
+_ORG_NAME = "COALESCE((SELECT o.name FROM contact o WHERE o.id = {r}.organization_id), '')"
+TABLES = {
+    "lead": (
+        "search_lead",
+        {
+            "name": "{r}.name",
+            "email": "{r}.email",
+            "phone": "{r}.phone",
+            "company": "{r}.organization_name",
+        },
+    ),
+    "contact": (
+        "search_contact",
+        {"name": "{r}.name", "email": "{r}.email", "phone": "{r}.phone", "company": _ORG_NAME},
+    ),
+    "deal": ("search_deal", {"name": "{r}.name", "company": _ORG_NAME}),
+}
+# The base columns whose change changes the index row.
+WATCHED = {
+    "lead": ("name", "email", "phone", "organization_name"),
+    "contact": ("name", "email", "phone", "organization_id"),
+    "deal": ("name", "organization_id"),
+}
+# pg_trgm GIN indexes (PostgreSQL): the columns search compares with ILIKE.
+TRGM_COLUMNS = {
+    "lead": ("name", "email", "phone", "organization_name"),
+    "contact": ("name", "email", "phone"),
+    "deal": ("name",),
+}
+
+
+def is_shadow(name):
+    """One of the tables FTS5 keeps behind an index table (never written directly)."""
+    return any(
+        name.startswith(fts + "_") and name[len(fts) + 1 :] in _SHADOWS
+        for fts, _columns in TABLES.values()
+    )
+
+
+_SHADOWS = ("data", "idx", "content", "docsize", "config")
+
+
+def fts_table(table):
+    return TABLES[table][0]
+
+
+def uses_fts(db=None):
+    return isinstance(db or database.obj, SqliteDatabase)
+
+
+def uses_trigram(db=None):
+    return isinstance(db or database.obj, PostgresqlDatabase)
+
+
+def _values(table, row):
+    return ", ".join(expr.format(r=row) for expr in TABLES[table][1].values())
+
+
+def _columns(table):
+    return ", ".join(TABLES[table][1])
+
+
+def _triggers(table):
+    fts = fts_table(table)
+    cols, new = _columns(table), _values(table, "new")
+    sets = ", ".join(f"{c} = {e.format(r='new')}" for c, e in TABLES[table][1].items())
+    watched = ", ".join(WATCHED[table])
+    yield (
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END"
+    )
+    yield (
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF {watched} ON {table} BEGIN "
+        f"UPDATE {fts} SET {sets} WHERE rowid = new.id; END"
+    )
+    yield (
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
+        f"DELETE FROM {fts} WHERE rowid = old.id; END"
+    )
+    if table == "contact":
+        # A renamed company: its people and deals are found by the new name.
+        yield (
+            "CREATE TRIGGER IF NOT EXISTS search_company_au AFTER UPDATE OF name ON contact "
+            "WHEN new.is_organization AND new.name IS NOT old.name BEGIN "
+            "UPDATE search_contact SET company = new.name "
+            "WHERE rowid IN (SELECT id FROM contact WHERE organization_id = new.id); "
+            "UPDATE search_deal SET company = new.name "
+            "WHERE rowid IN (SELECT id FROM deal WHERE organization_id = new.id); END"
+        )
+
+
+def install(db=None, fill=True):
+    """Create the index (tables and triggers, or pg_trgm indexes) if missing; fill new
+    FTS tables from the existing rows. Idempotent."""
+    db = db or database.obj
+    if uses_trigram(db):
+        db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for table, columns in TRGM_COLUMNS.items():
+            for column in columns:
+                db.execute_sql(
+                    f'CREATE INDEX IF NOT EXISTS "trgm_{table}_{column}" ON "{table}" '
+                    f'USING gin ("{column}" gin_trgm_ops)'
+                )
+        return
+    if not uses_fts(db):
+        return
+    for table in TABLES:
+        fts = fts_table(table)
+        exists = db.execute_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (fts,)
+        ).fetchone()
+        if not exists:
+            db.execute_sql(
+                f"CREATE VIRTUAL TABLE {fts} USING fts5({_columns(table)}, tokenize = '{TOKENIZE}')"
+            )
+            if fill:
+                _fill(db, table)
+        for sql in _triggers(table):
+            db.execute_sql(sql)
+
+
+def _fill(db, table, where="", params=()):
+    fts = fts_table(table)
+    db.execute_sql(
+        f"INSERT INTO {fts}(rowid, {_columns(table)}) "
+        f"SELECT r.id, {_values(table, 'r')} FROM {table} r {where}",
+        params,
+    )
+
+
+def reindex(model, ids):
+    """Index these records again from their rows (a batch: the importer, repairs)."""
+    db = database.obj
+    table = model._meta.table_name
+    if not uses_fts(db) or table not in TABLES or not ids:
+        return
+    fts = fts_table(table)
+    ids = sorted({int(i) for i in ids})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        db.execute_sql(f"DELETE FROM {fts} WHERE rowid IN ({marks})", chunk)
+        _fill(db, table, f"WHERE r.id IN ({marks})", chunk)
+
+
+def rebuild(db=None):
+    """Drop and refill every FTS table (SQLite); make sure the indexes exist (PostgreSQL)."""
+    db = db or database.obj
+    if uses_fts(db):
+        for table in TABLES:
+            db.execute_sql(f"DROP TABLE IF EXISTS {fts_table(table)}")
+    install(db)
+    if uses_fts(db):
+        for table in TABLES:
+            db.execute_sql(
+                f"INSERT INTO {fts_table(table)}({fts_table(table)}) VALUES ('optimize')"
+            )
