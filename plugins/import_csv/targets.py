@@ -93,7 +93,12 @@ _PERSON = (
             "isim",
         ),
     ),
-    Target("title", "Title", "text", ("job title", "position", "person job title", "fonction")),
+    Target(
+        "title",
+        "Title",
+        "text",
+        ("job title", "position", "organization 1 title", "person job title", "fonction"),
+    ),
 )
 
 _REACH = (
