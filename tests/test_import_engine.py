@@ -130,3 +130,14 @@ def test_rights_of_the_importer(world, tmp_path):
     # A manager assigns only to their team: N4 does not report to M.
     job = do_import(world.users["M"], path)
     assert job.created == 0 and "may not assign" in ImportError_.get().reason
+
+
+def test_upsert_by_an_external_id_custom_field(world, tmp_path):
+    CustomField.create(entity_kind="contact", key="ext_id", label="External ID", type="text")
+    admin = world.users["A"]
+    do_import(admin, write(tmp_path, "Name,External ID,City\nAnn Lee,X1,Paris\nBo Ek,X2,Rome\n"))
+    path = write(tmp_path, "Name,External ID,City\nAnn Lee,X1,Oslo\nCy Po,X3,Bern\n", "b.csv")
+    job = do_import(admin, path, mode="upsert", match_by="custom.ext_id")
+    assert (job.created, job.updated, job.failed) == (1, 1, 0)
+    assert Contact.get(Contact.name == "Ann Lee").city == "Oslo"
+    assert Contact.get(Contact.name == "Ann Lee").custom == {"ext_id": "X1"}

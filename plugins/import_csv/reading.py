@@ -97,6 +97,8 @@ def sniff_delimiter(text):
 
 def bad_bytes(cells):
     """The first cell index holding bytes the encoding could not read, else None."""
+    if not _SURROGATE.search("".join(cells)):
+        return None
     for index, cell in enumerate(cells):
         if _SURROGATE.search(cell):
             return index

@@ -11,10 +11,11 @@ created twice.
 import hashlib
 import json
 import time
+from decimal import Decimal
 from types import SimpleNamespace
 
 from accord.core import access, custom_index, custom_values, events
-from accord.core.db import write
+from accord.core.db import database, write
 from accord.core.i18n import gettext as _
 from accord.core.models import Activity, Contact, Deal, Lead, Task, utcnow
 from accord.core.services.errors import Forbidden, ValidationError
@@ -144,6 +145,7 @@ class Importer:
         )
         self.seen = {}  # match key -> first line, for duplicates inside the file
         self.key_field = job.match_by
+        self._match_sql = None
         self.batches = ImportBatch.select().where(ImportBatch.job == job).count()
         fields = self.model._meta.sorted_fields
         self.columns = [f.column_name for f in fields]
@@ -173,7 +175,7 @@ class Importer:
     def key_of(self, values, custom):
         if self.key_field.startswith("custom."):
             value = custom.get(self.key_field[7:])
-            return None if value is None else json.dumps(value)
+            return None if value is None else _custom_key(value)
         value = values.get(self.key_field)
         return value.casefold() if isinstance(value, str) and value else value or None
 
@@ -258,18 +260,36 @@ class Importer:
         columns = [model.id, model.owner, model.custom, expr.alias("match_key")] + [
             model._meta.columns[c] for c in self.update_columns
         ]
-        found = {}
-        wanted = list(values)
-        for i in range(0, len(wanted), 500):
-            query = model.select(*columns).where(expr.in_(wanted[i : i + 500]))
+        chunk = 500
+        if self._match_sql is None:
+            # Built once through the ORM (access scope included), then reused with raw
+            # parameters: per-batch SQL generation cost more than the lookup itself.
+            sentinels = [f"\x00{i}" for i in range(chunk)]
+            query = model.select(*columns).where(expr.in_(sentinels))
             if model is Contact:
                 query = query.where(Contact.is_organization == (self.entity == "company"))
-            query = access.visible(query, self.user, model)
-            for row in query.dicts().iterator():
+            sql, params = access.visible(query, self.user, model).sql()
+            slots = [i for i, p in enumerate(params) if p in set(sentinels)]
+            self._match_sql = (sql, list(params), slots)
+        sql, params, slots = self._match_sql
+        names = [c.name for c in columns[:3]] + ["match_key"] + [c.name for c in columns[4:]]
+        found = {}
+        wanted = list(values)
+        for i in range(0, len(wanted), chunk):
+            part = wanted[i : i + chunk]
+            part += [part[0]] * (chunk - len(part))
+            bound = list(params)
+            for slot, value in zip(slots, part, strict=True):
+                bound[slot] = value
+            for row in database.execute_sql(sql, bound).fetchall():
+                row = dict(zip(names, row, strict=True))
                 key = row.pop("match_key")
-                key = (
-                    json.dumps(key) if custom else (key.casefold() if isinstance(key, str) else key)
-                )
+                if custom:
+                    key = _custom_key(key)
+                elif isinstance(key, str):
+                    key = key.casefold()
+                if isinstance(row["custom"], str):
+                    row["custom"] = json.loads(row["custom"])
                 found.setdefault(key, row)
         return found
 
@@ -345,18 +365,14 @@ class Importer:
         job.failed += len(errors)
         job.seconds += int(round(time.monotonic() - started))
         if errors:
-            ImportError_.insert_many(
+            writing.insert_rows(
+                ImportError_._meta.table_name,
+                ["job_id", "line", "column", "reason", "raw"],
                 [
-                    {
-                        "job": job.id,
-                        "line": line,
-                        "column": column[:255],
-                        "reason": reason,
-                        "raw": [c.encode("utf-8", "replace").decode("utf-8") for c in cells],
-                    }
+                    (job.id, line, column[:255], reason, _raw(cells))
                     for line, column, reason, cells in errors
-                ]
-            ).execute()
+                ],
+            )
         if created or updated:
             ImportBatch.create(
                 job=job.id,
@@ -397,38 +413,38 @@ class Importer:
             first = self.conv.lookups.statuses
             base["status_id"] = next(iter(first.values()), None) if first else None
         columns = self.columns
+        index = {c: i for i, c in enumerate(columns)}
+        sql_value = writing.sql_value
+        template = [sql_value(base[c]) for c in columns]
+        slots = {name: index[field.column_name] for name, field in self.fields.items()}
+        i_id, i_owner, i_custom = index["id"], index["owner_id"], index["custom"]
+        i_name = index.get("name", index.get("content"))
+        now_text = sql_value(now)
+        changes = f'{{"import": [null, {self.job.id}]}}'
         records, activity = [], []
         entity = self.model.entity
-        for record_id, (
-            _line,
-            values,
-            custom,
-        ) in zip(ids, creates, strict=True):
-            row = dict(base)
-            row["id"] = record_id
+        dumps = json.dumps
+        for record_id, (_line, values, custom) in zip(ids, creates, strict=True):
+            row = template.copy()
+            row[i_id] = record_id
+            owner = user_id
             for key, value in values.items():
                 if key == "owner":
+                    owner = value
                     continue
-                if isinstance(value, tuple):  # ("new", company key)
-                    value = company_ids[value[1]]
-                row[self.fields[key].column_name] = value
-            owner = values.get("owner", user_id)
-            row["owner_id"] = owner
-            row["custom"] = (
-                json.dumps(custom, ensure_ascii=False, sort_keys=True) if custom else "{}"
-            )
-            records.append(tuple(writing.sql_value(row[c]) for c in columns))
+                if value.__class__ is not str:
+                    if isinstance(value, tuple):  # ("new", company key)
+                        value = company_ids[value[1]]
+                    else:
+                        value = sql_value(value)
+                row[slots[key]] = value
+            row[i_owner] = owner
+            if custom:
+                row[i_custom] = dumps(custom, ensure_ascii=False, sort_keys=True)
+            records.append(row)
+            name = row[i_name] or ""
             activity.append(
-                (
-                    now,
-                    user_id,
-                    "created",
-                    entity,
-                    record_id,
-                    str(row.get("name") or row.get("content") or "")[:255],
-                    owner,
-                    f'{{"import": [null, {self.job.id}]}}',
-                )
+                (now_text, user_id, "created", entity, record_id, name[:255], owner, changes)
             )
         writing.insert_rows(self.model._meta.table_name, columns, records)
         self.log_activity(activity)
@@ -468,7 +484,7 @@ class Importer:
             rows.append(tuple(writing.sql_value(row[c]) for c in columns))
             activity.append(
                 (
-                    now,
+                    writing.sql_value(now),
                     self.user.id,
                     "created",
                     "contact",
@@ -496,7 +512,7 @@ class Importer:
                 "owner_id",
                 "changes",
             ],
-            [tuple(writing.sql_value(v) for v in row) for row in rows],
+            rows,
         )
 
     def apply_updates(self, updates):
@@ -553,7 +569,7 @@ class Importer:
             ids.append(match["id"])
             activity.append(
                 (
-                    now,
+                    writing.sql_value(now),
                     self.user.id,
                     "updated",
                     entity,
@@ -604,6 +620,18 @@ class Importer:
                 )
         job.status = status
         return job
+
+
+def _custom_key(value):
+    if isinstance(value, Decimal):
+        value = int(value) if value == value.to_integral_value() else float(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def _raw(cells):
+    # Undecodable bytes (kept as surrogates) become U+FFFD in the report.
+    cells = [c.encode("utf-8", "replace").decode("utf-8") for c in cells]
+    return json.dumps(cells, ensure_ascii=False)
 
 
 def run(job_id, **kwargs):
