@@ -1,5 +1,7 @@
 """The importer's engine: modes, duplicates, dry run, resume, revert, rights (G34-G37)."""
 
+from decimal import Decimal
+
 import pytest
 
 from accord.core.models import Activity, Contact, CustomField, OutboxEvent
@@ -141,3 +143,68 @@ def test_upsert_by_an_external_id_custom_field(world, tmp_path):
     assert (job.created, job.updated, job.failed) == (1, 1, 0)
     assert Contact.get(Contact.name == "Ann Lee").city == "Oslo"
     assert Contact.get(Contact.name == "Ann Lee").custom == {"ext_id": "X1"}
+
+
+def _import(user, entity, path, **kwargs):
+    return run.run(run.prepare(user, entity, path, **kwargs).id)
+
+
+def test_companies_leads_deals_and_tasks(world, tmp_path):
+    from accord.core.models import Deal, Lead, Pipeline, Stage, Task
+
+    admin = world.users["A"]
+    job = _import(
+        admin, "company", write(tmp_path, "Company,Website\nZeta Ltd,zeta.test\n", "c.csv")
+    )
+    zeta = Contact.get(Contact.name == "Zeta Ltd")
+    assert job.created == 1 and zeta.is_organization and zeta.website == "zeta.test"
+    job = _import(
+        admin,
+        "lead",
+        write(tmp_path, "Organization,Email,Status\nYota Inc,y@example.com,Active\n", "l.csv"),
+    )
+    lead = Lead.get(Lead.email == "y@example.com")
+    assert job.created == 1 and lead.name == "Yota Inc" and lead.status.name == "Active"
+    pipeline = Pipeline.get()
+    won = Stage.get((Stage.pipeline == pipeline) & (Stage.category == "won"))
+    text = (
+        "Deal name,Value,Currency,Pipeline,Stage,Contact,Close date\n"
+        f"Big one,1250.50,USD,{pipeline.name},{won.name},Zeta Ltd,2026-12-01\n"
+        "Small one,10,EUR,,,,\n"
+        "Bad stage,5,EUR,,Nowhere,,\n"
+        "Bad value,ten,EUR,,,,\n"
+    )
+    job = _import(admin, "deal", write(tmp_path, text, "d.csv"))
+    assert (job.created, job.failed) == (2, 2)
+    big = Deal.get(Deal.name == "Big one")
+    assert Decimal(big.value) == Decimal("1250.50") and big.currency == "USD"
+    assert big.stage_id == won.id and big.pipeline_id == pipeline.id and big.closed_at
+    assert big.contact_id == zeta.id and str(big.estimated_close_date) == "2026-12-01"
+    small = Deal.get(Deal.name == "Small one")
+    assert small.stage.category == "active" and small.closed_at is None
+    reasons = sorted(e.column for e in ImportError_.select().where(ImportError_.job == job))
+    assert reasons == ["Stage", "Value"]
+    job = _import(
+        admin,
+        "task",
+        write(
+            tmp_path,
+            "Subject,Due date,Done,Assignee\nCall Zeta,2026-12-01 10:00,yes,m@world.test\n",
+            "t.csv",
+        ),
+    )
+    task = Task.get(Task.content == "Call Zeta")
+    assert job.created == 1 and task.done and task.done_at and task.owner_id == world.users["M"].id
+    assert task.creator_id == admin.id and task.due_at.hour == 10
+
+
+def test_a_saved_mapping_is_reused(world, tmp_path):
+    from accord.plugins.import_csv import mappings
+
+    admin = world.users["A"]
+    header = ["Col A", "Col B"]
+    mappings.save(admin, "contact", "odd file", header, ["full_name", "email"])
+    path = write(tmp_path, "Col A,Col B\nAnn Lee,ann@example.com\n")
+    mapping = mappings.apply_saved("contact", "odd file", path)
+    assert mapping == ["full_name", "email"]
+    assert _import(admin, "contact", path, mapping=mapping).created == 1

@@ -286,6 +286,7 @@ class Converter:
             else:
                 self.cells.append((index, header[index], key, kinds[fields[key].kind], False))
         self.required_custom = [d for d in custom_definitions if d.required]
+        self.column_of = {key: header[i] for i, key in enumerate(mapping) if key and i < self.width}
         self.has_owner = "owner" in mapping
 
     def convert(self, cells):
@@ -327,7 +328,8 @@ class Converter:
             try:
                 self.finish(values)
             except FieldError as exc:
-                errors.append(exc.args[1] if len(exc.args) > 1 else ("", str(exc)))
+                key, reason = exc.args[1] if len(exc.args) > 1 else ("", str(exc))
+                errors.append((self.column_of.get(key, key), reason))
         return values, custom, errors
 
     def finish(self, values):
