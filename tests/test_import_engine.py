@@ -208,3 +208,30 @@ def test_a_saved_mapping_is_reused(world, tmp_path):
     mapping = mappings.apply_saved("contact", "odd file", path)
     assert mapping == ["full_name", "email"]
     assert _import(admin, "contact", path, mapping=mapping).created == 1
+
+
+def test_the_export_header_row_reads_back(world, birthday, tmp_path):
+    """Accord's export writes field keys, owner_email, names of linked records,
+    custom.<key>, ISO dates and an apostrophe before formula-like text."""
+    admin = world.users["A"]
+    header = (
+        "id,name,first_name,last_name,email,phone,owner_email,organization,"
+        "custom.birthday,created_at,updated_at,tags\n"
+    )
+    text = header + (
+        ",Ann Lee,Ann,Lee,ann@example.com,'+44 20 7946 0958,m@world.test,Acme,1990-05-01,"
+        "2026-01-01T10:00:00Z,2026-01-01T10:00:00Z,\n"
+    )
+    job = _import(admin, "contact", write(tmp_path, text, "export.csv"))
+    assert (job.created, job.failed) == (1, 0)
+    ann = Contact.get(Contact.email == "ann@example.com")
+    assert ann.phone == "+44 20 7946 0958" and ann.owner_id == world.users["M"].id
+    assert ann.organization.name == "Acme" and ann.custom == {"birthday": "1990-05-01"}
+    # The same export row, now with its id, updates that record (and changes nothing).
+    again = text.replace("\n,Ann Lee", f"\n{ann.id},Ann Lee").replace("Lee,ann@", "Leigh,ann@")
+    job = _import(
+        admin, "contact", write(tmp_path, again, "export2.csv"), mode="update", match_by="id"
+    )
+    assert (job.created, job.updated, job.failed) == (0, 1, 0)
+    assert Contact.get_by_id(ann.id).last_name == "Leigh"
+    assert Contact.get_by_id(ann.id).name == "Ann Leigh"

@@ -35,6 +35,7 @@ _NUMBER = NumberField()
 _DATE = DateField()
 _CHECKBOX = CheckboxField()
 CURRENCIES = frozenset(list_currencies())
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class MappingError(ValueError):
@@ -48,7 +49,7 @@ def check_mapping(entity, header, mapping, custom_definitions):
     for column, key in zip(header, mapping, strict=False):
         if not key:
             continue
-        if key in PROTECTED - {"owner", "pipeline"} or key not in known:
+        if key in PROTECTED - {"owner", "pipeline", "id"} or key not in known:
             raise MappingError(_("Column %(c)s cannot be imported into %(k)s.", c=column, k=key))
         if key in seen:
             raise MappingError(_("Two columns are mapped to %(k)s.", k=key))
@@ -179,6 +180,13 @@ class EmailCheck:
         return _EMAIL.parse(value)
 
 
+def _record_id(value):
+    try:
+        return int(value)
+    except ValueError:
+        raise FieldError(_("Enter a record id (a whole number).")) from None
+
+
 def _decimal(value):
     return _NUMBER.parse(value)
 
@@ -274,6 +282,7 @@ class Converter:
             "date": _date,
             "datetime": _datetime,
             "percent": _percent,
+            "record_id": _record_id,
         }
         fields = targets(entity)
         self.cells = []  # (index, column name, key, parse, is custom)
@@ -314,6 +323,8 @@ class Converter:
             raw = cells[index].strip()
             if not raw:
                 continue
+            if raw[0] == "'" and raw.lstrip("'")[:1] in FORMULA_START:
+                raw = raw[1:]  # a formula-safe export's apostrophe (import(export(x)) == x)
             try:
                 value = parse(raw)
             except FieldError as exc:

@@ -41,7 +41,7 @@ def custom_kind(entity):
 
 
 def match_options(entity):
-    return ["email", "phone"] + [f"custom.{d.key}" for d in custom_values.definitions(entity)]
+    return ["email", "phone", "id"] + [f"custom.{d.key}" for d in custom_values.definitions(entity)]
 
 
 def file_sha256(path):
@@ -432,6 +432,8 @@ class Importer:
                 if key == "owner":
                     owner = value
                     continue
+                if key == "id":
+                    continue  # only ever used to match
                 if value.__class__ is not str:
                     if isinstance(value, tuple):  # ("new", company key)
                         value = company_ids[value[1]]
@@ -531,7 +533,7 @@ class Importer:
                 old = match.get(self._attr(column))
                 new[column] = old
             for key, value in values.items():
-                if key == "owner":
+                if key in ("owner", "id"):
                     continue
                 if isinstance(value, tuple):
                     value = self.conv.lookups.companies[value[1]]

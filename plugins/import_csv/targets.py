@@ -270,6 +270,8 @@ _OWNER = Target(
     "Owner",
     "owner",
     (
+        "owner email",
+        "owner_email",
         "contact owner",
         "lead owner",
         "deal owner",
@@ -415,6 +417,12 @@ TARGETS = {
         _OWNER,
     ),
 }
+
+
+# The record's id (Accord's own export writes it): used only to match for an update.
+RECORD_ID = Target("id", "ID", "record_id", ("accord id",))
+for _entity in TARGETS:
+    TARGETS[_entity] = (*TARGETS[_entity], RECORD_ID)
 
 
 def targets(entity):
