@@ -233,12 +233,25 @@ def _customer_status(value):
     return text
 
 
+CACHE_SIZE = 50_000
+
+
 def _custom(definition):
+    """The field type's parse, remembered per distinct cell text: a column of a big file
+    repeats few values (choices, dates, scores), and a type's parse is a pure function."""
     ftype = field_type(definition)
+    cache = {}
 
     def parse(value):
+        try:
+            return cache[value]
+        except KeyError:
+            pass
         parsed = ftype.from_csv(value)
-        return None if parsed is None else ftype.to_storage(parsed)
+        result = None if parsed is None else ftype.to_storage(parsed)
+        if len(cache) < CACHE_SIZE:
+            cache[value] = result
+        return result
 
     return parse
 
