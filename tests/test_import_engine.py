@@ -235,3 +235,18 @@ def test_the_export_header_row_reads_back(world, birthday, tmp_path):
     assert (job.created, job.updated, job.failed) == (0, 1, 0)
     assert Contact.get_by_id(ann.id).last_name == "Leigh"
     assert Contact.get_by_id(ann.id).name == "Ann Leigh"
+
+
+def test_a_job_whose_worker_died_is_resumed_by_the_periodic_task(rt, world, tmp_path):
+    import datetime as dt
+
+    lines = "".join(f"P{i},Q{i},p{i}@example.com,,,\n" for i in range(30))
+    job = run.prepare(world.users["A"], "contact", write(tmp_path, HEADER + lines))
+    with pytest.raises(run.Stop):
+        run.run(job.id, batch_size=10, stop_after_batches=1)
+    assert run.stalled() == []  # it wrote a batch just now
+    ImportJob.update(heartbeat_at=dt.datetime(2020, 1, 1)).where(ImportJob.id == job.id).execute()
+    assert run.stalled() == [job.id]
+    rt.tasks["import_csv.resume"]()  # immediate mode: runs the sweep and the job inline
+    assert ImportJob.get_by_id(job.id).status == "done"
+    assert Contact.select().where(Contact.email.endswith("@example.com")).count() == 30

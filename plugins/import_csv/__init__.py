@@ -22,13 +22,23 @@ def accord_migrations():
 
 @hookimpl
 def accord_jobs(huey, runtime):
+    from huey import crontab
+
     from accord.plugins.import_csv import run
 
     @huey.task(name="import_csv.run")
     def run_import(job_id):
         run.run(job_id)
 
+    @huey.periodic_task(crontab(minute="*"), name="import_csv.resume")
+    def resume_stalled():
+        # huey is at-most-once: a job whose worker was killed is handed out again and
+        # resumes from its last committed batch.
+        for job_id in run.stalled():
+            run_import(job_id)
+
     runtime.tasks["import_csv.run"] = run_import
+    runtime.tasks["import_csv.resume"] = resume_stalled
 
 
 @hookimpl

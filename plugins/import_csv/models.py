@@ -37,6 +37,8 @@ class ImportJob(BaseModel):
     started_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
     seconds = IntegerField(default=0)  # time spent running (over resumes)
+    # Written with every batch: a running job whose heartbeat stopped lost its worker.
+    heartbeat_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "import_csv_job"
@@ -98,4 +100,13 @@ def _create(db):
     db.create_tables(MODELS)
 
 
-MIGRATIONS = [Migration(PLUGIN, 1, "import jobs, batches, errors, mappings", _create)]
+def _heartbeat(db):
+    from accord.core.migrate import add_columns
+
+    add_columns(db, ImportJob, ImportJob.heartbeat_at)
+
+
+MIGRATIONS = [
+    Migration(PLUGIN, 1, "import jobs, batches, errors, mappings", _create),
+    Migration(PLUGIN, 2, "import job heartbeat", _heartbeat),
+]

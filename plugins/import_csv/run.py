@@ -8,11 +8,14 @@ transaction only; the rerun skips every line up to the checkpoint, so nothing is
 created twice.
 """
 
+import datetime as dt
 import hashlib
 import json
 import time
 from decimal import Decimal
 from types import SimpleNamespace
+
+from peewee import fn
 
 from accord.core import access, custom_index, custom_values, events
 from accord.core.db import database, write
@@ -28,6 +31,7 @@ from accord.plugins.import_csv.targets import auto_map
 MODELS = {"contact": Contact, "company": Contact, "lead": Lead, "deal": Deal, "task": Task}
 MODES = ("create", "update", "upsert")
 BATCH = 5000
+STALL_MINUTES = 3
 # Columns an import never writes from a cell: set here or by the database.
 _SYSTEM = {"id", "created_at", "updated_at", "owner", "custom"}
 
@@ -383,6 +387,7 @@ class Importer:
                 updated=updated,
             )
         ImportJob.update(
+            heartbeat_at=utcnow(),
             rows_done=job.rows_done,
             line_done=job.line_done,
             created=job.created,
@@ -651,6 +656,18 @@ def run(job_id, **kwargs):
                 ImportJob.id == job.id
             ).execute()
         raise
+
+
+def stalled(minutes=STALL_MINUTES):
+    """Real imports whose worker died (`kill -9`): no batch for `minutes`."""
+    limit = utcnow() - dt.timedelta(minutes=minutes)
+    last = fn.COALESCE(ImportJob.heartbeat_at, ImportJob.started_at, ImportJob.created_at)
+    return [
+        job.id
+        for job in ImportJob.select(ImportJob.id).where(
+            ImportJob.status.in_(("pending", "running")) & (last < limit)
+        )
+    ]
 
 
 def revert(user, job):
