@@ -109,3 +109,21 @@ def test_who_may_import(app, world):
     assert client.get(map_url).status_code == 404
     # No CSRF token, no upload.
     assert client.post("/admin/import/upload", data={"paste": PASTE}).status_code == 400
+
+
+def test_an_upload_may_be_bigger_than_other_requests(client, world):
+    from accord.admin.app import MAX_CONTENT_LENGTH
+
+    login(client, world.users["A"].email)
+    row = b"Ann,Lee,ann@example.com," + b"x" * 1000 + b"\n"
+    body = b"First,Last,Email,Notes\n" + row * (MAX_CONTENT_LENGTH // len(row) + 10)
+    token = csrf_token(client, "/admin/import/")
+    response = client.post(
+        "/admin/import/upload",
+        data={"entity": "contact", "csrf_token": token, "file": (io.BytesIO(body), "big.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302 and "/admin/import/map" in response.headers["Location"]
+    # Everywhere else the limit holds.
+    response = client.post("/admin/contact/new/", data={"x": "y" * (MAX_CONTENT_LENGTH + 10)})
+    assert response.status_code == 413

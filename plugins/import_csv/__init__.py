@@ -50,8 +50,9 @@ def accord_cli_commands():
 
 @hookimpl
 def accord_admin_views(app):
-    from accord.plugins.import_csv.views import import_view
+    from accord.plugins.import_csv.views import allow_big_uploads, import_view
 
+    allow_big_uploads(app)
     return [import_view()]
 
 

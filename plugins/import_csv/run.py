@@ -147,7 +147,9 @@ class Importer:
         self.conv = Converter(
             self.user, self.entity, self.table.header, job.mapping, self.definitions
         )
-        self.seen = {}  # match key -> first line, for duplicates inside the file
+        # hash(match key) -> first line, for duplicates inside the file; hashes, not the
+        # keys, so a million rows stay small (a 64-bit collision is negligible here).
+        self.seen = {}
         self.key_field = job.match_by
         self._match_sql = None
         self.batches = ImportBatch.select().where(ImportBatch.job == job).count()
@@ -206,7 +208,7 @@ class Importer:
                 if not problems and bad_bytes(cells) is None:
                     key = self.key_of(values, custom)
                     if key is not None:
-                        self.seen.setdefault(key, line)
+                        self.seen.setdefault(hash(key), line)
                 continue
             last_line = line
             column = bad_bytes(cells)
@@ -220,7 +222,7 @@ class Importer:
                         errors.append((line, name, str(reason), cells))
                 else:
                     key = self.key_of(values, custom)
-                    first = self.seen.get(key) if key is not None else None
+                    first = self.seen.get(hash(key)) if key is not None else None
                     if first is not None:
                         errors.append(
                             (
@@ -232,7 +234,7 @@ class Importer:
                         )
                     else:
                         if key is not None:
-                            self.seen[key] = line
+                            self.seen[hash(key)] = line
                         rows.append((line, cells, values, custom, key))
             if len(rows) + len(errors) >= self.batch_size:
                 self.flush(rows, errors, last_line, started)

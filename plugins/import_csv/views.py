@@ -38,6 +38,22 @@ MODE_LABELS = {
 }
 
 
+# A spreadsheet of a million rows is ~150 MB: more than the back office's request limit.
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+UPLOAD_ENDPOINT = "import_csv.upload"
+
+
+def allow_big_uploads(app):
+    """Raise the request size limit for the upload endpoint only. It must run before
+    CSRFProtect reads the form, so it goes first among the app's before_request hooks."""
+
+    def raise_limit():
+        if request.endpoint == UPLOAD_ENDPOINT:
+            request.max_content_length = MAX_UPLOAD_BYTES
+
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
+
+
 def _upload_dir(runtime):
     folder = Path(runtime.config.home) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
