@@ -7,7 +7,6 @@ costs only Python work; the cell values go through the field types (core/fields.
 
 import datetime as dt
 import re
-from decimal import Decimal
 
 from babel.numbers import list_currencies
 
@@ -417,7 +416,3 @@ class Converter:
                 if definition.key not in custom:
                     errors.append((definition.label, _("This field is required.")))
         return errors
-
-
-def to_decimal(value):
-    return value if isinstance(value, Decimal) else Decimal(str(value))

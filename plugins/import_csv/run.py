@@ -620,10 +620,7 @@ class Importer:
 
     def finish(self):
         job = self.job
-        if job.dry_run:
-            status = "done"
-        else:
-            status = "done"
+        status = "done"
         with write():
             ImportJob.update(status=status, finished_at=utcnow()).where(
                 ImportJob.id == job.id
