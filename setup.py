@@ -18,7 +18,10 @@ setup(
     python_requires=">=3.10",
     packages=list(PACKAGES),
     package_dir=PACKAGES,
-    package_data={"accord.admin": ["templates/**/*", "static/**/*"]},
+    package_data={
+        "accord.admin": ["templates/**/*", "static/**/*"],
+        "accord.plugins.import_csv": ["templates/**/*", "static/**/*"],
+    },
     install_requires=[
         "flask>=3.1,<3.2",
         "flask-admin>=2.2.1,<2.3",

@@ -192,7 +192,8 @@ def test_hook_accord_models(example_rt, marker):
 
 
 def test_hook_accord_migrations(example_rt, marker):
-    mine = flat(example_rt.pm.hook.accord_migrations())
+    # Built-in plugins (import_csv) bring their own migrations too; this test is the example's.
+    mine = [m for m in flat(example_rt.pm.hook.accord_migrations()) if m.component == "example"]
     assert [(m.component, m.version, m.name) for m in mine] == [("example", 1, "create marker")]
     assert all(isinstance(m, Migration) for m in mine)
     assert mine[0] in example_rt.migrations()
@@ -247,7 +248,7 @@ def test_hook_accord_cli_commands(example_rt, admin):
     from accord.admin.cli import cli
 
     commands = {c.name: c for c in flat(example_rt.pm.hook.accord_cli_commands())}
-    assert set(commands) == {"example-markers"}
+    assert "example-markers" in commands and set(commands) - {"import"} == {"example-markers"}
     records.create(admin, Contact, {"first_name": "Grace", "last_name": "Hopper"})
     env = {
         "ACCORD_HOME": str(example_rt.config.home),
