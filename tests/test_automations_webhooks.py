@@ -10,16 +10,15 @@ import json
 
 import pytest
 
-webhooks = pytest.importorskip("accord.core.webhooks", reason="helper webhooks' module")
-receiver = pytest.importorskip("tests.receiver", reason="helper webhooks' test receiver")
-
-from accord.core import outbox as core_outbox  # noqa: E402
-from accord.core.models import Contact, Deal, OutboxEvent, utcnow  # noqa: E402
-from accord.core.models.webhooks import WebhookDelivery  # noqa: E402
-from accord.core.services import records  # noqa: E402
-from accord.core.services.errors import ValidationError  # noqa: E402
-from tests.automation_support import make, outbox, runs  # noqa: E402
-from tests.world import make_user  # noqa: E402
+from accord.core import outbox as core_outbox
+from accord.core import webhooks
+from accord.core.models import Contact, Deal, OutboxEvent, utcnow
+from accord.core.models.webhooks import WebhookDelivery
+from accord.core.services import records
+from accord.core.services.errors import ValidationError
+from tests import receiver
+from tests.automation_support import make, outbox, runs
+from tests.world import make_user
 
 SECRET = "automation-secret"
 
