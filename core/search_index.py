@@ -117,11 +117,18 @@ def install(db=None, fill=True):
     db = db or database.obj
     if uses_trigram(db):
         db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The extension lives in one schema per database; name it, so a connection whose
+        # search_path leaves that schema out (a schema per instance) still finds it.
+        (schema,) = db.execute_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+        ).fetchone()
+        opclass = f'"{schema}".gin_trgm_ops'
         for table, columns in TRGM_COLUMNS.items():
             for column in columns:
                 db.execute_sql(
                     f'CREATE INDEX IF NOT EXISTS "trgm_{table}_{column}" ON "{table}" '
-                    f'USING gin ("{column}" gin_trgm_ops)'
+                    f'USING gin ("{column}" {opclass})'
                 )
         return
     if not uses_fts(db):
