@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench import data as bench_data
 from bench import figures as bench_figures
-from bench import measure, report, server
+from bench import measure, notify, report, server
 from bench.client import Client, LoginError
 from bench.measure import PageError
 
@@ -129,6 +129,7 @@ def run_database(data, args, phases):
     results = {id(f): report.Result(f, note=f.na) for f in figs if f.na}
     latency = [f for f in figs if f.kind == "latency" and not f.na]
     loads = [f for f in figs if f.kind == "load"]
+    notifies = [f for f in figs if f.kind == "notify"]
     env, logs = data.env(), data.home / "logs"
     label = data.label
 
@@ -180,7 +181,35 @@ def run_database(data, args, phases):
             finally:
                 accord.stop()
                 base.stop()
+    for fig in notifies:
+        results[id(fig)] = measure_notify(fig, data, args, phases)
+        log(line(results[id(fig)]))
     return [results[id(f)] for f in figs if id(f) in results]
+
+
+def measure_notify(fig, data, args, phases):
+    result = report.Result(fig, requested=args.requests, base_note="no baseline")
+    if "normal" not in data.accounts:
+        result.note = "n/a (no sales person account)"
+        return result
+    redis = None
+    if fig.queue == "redis":
+        redis = notify.redis_url()
+        if redis is None:
+            result.note = f"n/a (no Redis at {notify.REDIS_ENV} or {notify.DEFAULT_REDIS})"
+            return result
+    procs = notify.servers(data, redis, data.home / "logs")
+    try:
+        with phases(f"{fig.name} ({data.label})"):
+            for proc in procs:
+                proc.start()
+            result.accord = notify.probe_latencies(procs[0].base, data, args.requests, args.budget)
+    except (PageError, OSError, notify.NotifyError, server.ServerError) as exc:
+        result.note = f"error: {exc}"
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+    return result
 
 
 def shown_path(path):

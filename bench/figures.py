@@ -46,7 +46,8 @@ class Figure:
     user: str = "admin"  # which account's session
     target: Target | None = None
     na: str = ""  # why it cannot be measured at all
-    kind: str = "latency"  # or "load" (requests/s)
+    kind: str = "latency"  # or "load" (requests/s), "notify" (event → notification)
+    queue: str = ""  # notify figures: "embedded" or "redis"
 
 
 def _views():
@@ -275,7 +276,8 @@ def notify_figures():
             "notify",
             f"event → web notification, {name}",
             target=Target("ms", limit),
-            na="n/a (pending: needs notifications, issue 5)",
+            kind="notify",
+            queue=name.lower(),
         )
 
 

@@ -30,7 +30,7 @@ class ServerError(RuntimeError):
 
 
 class Server:
-    def __init__(self, name, command, env, log_dir, ready_path, port):
+    def __init__(self, name, command, env, log_dir, ready_path, port, ready_text=""):
         self.name = name
         self.command = command
         self.env = {
@@ -40,6 +40,7 @@ class Server:
         self.log_path = Path(log_dir) / f"{name}.log"
         self.ready_path = ready_path
         self.port = port
+        self.ready_text = ready_text  # no HTTP (a worker): ready once its log says this
         self.proc = None
 
     @property
@@ -62,6 +63,11 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise ServerError(f"{self.name} exited ({self.proc.returncode}):\n{self.tail()}")
+            if self.ready_text:
+                if self.ready_text in self.tail(50):
+                    return self
+                time.sleep(0.2)
+                continue
             try:
                 with urllib.request.urlopen(self.base + self.ready_path, timeout=5) as r:
                     if r.status == 200:
@@ -102,11 +108,20 @@ class Server:
         self.stop()
 
 
-def accord_serve(env, log_dir):
+def accord_serve(env, log_dir, worker=False):
+    """`accord serve`; with `worker`, its embedded job consumer too (the default install)."""
     port = free_port()
-    command = [sys.executable, "-m", "accord.admin.cli", "serve", "--no-worker",
+    command = [sys.executable, "-m", "accord.admin.cli", "serve",
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    return Server("accord-serve", command, env, log_dir, "/login", port)
+    if not worker:
+        command.insert(4, "--no-worker")
+    name = "accord-serve-worker" if worker else "accord-serve"
+    return Server(name, command, env, log_dir, "/login", port)
+
+
+def accord_worker(env, log_dir):
+    command = [sys.executable, "-m", "accord.admin.cli", "worker"]
+    return Server("accord-worker", command, env, log_dir, "", 0, ready_text="accord worker:")
 
 
 def baseline_serve(env, log_dir):
