@@ -267,7 +267,7 @@ class _Table:
     def reset_sequence(self):
         # Explicit ids bypass PostgreSQL's sequence; move it past them (SQLite and MySQL
         # follow the max id by themselves).
-        if self.written and database.obj.__class__.__name__.startswith("Postgres"):
+        if self.written and "Postgres" in type(database.obj).__name__:
             database.execute_sql(
                 f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
                 f"(SELECT MAX(id) FROM {self.quoted}))",

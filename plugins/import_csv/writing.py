@@ -14,7 +14,7 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def is_postgres():
-    return database.obj.__class__.__name__.startswith("Postgres")
+    return "Postgres" in type(database.obj).__name__
 
 
 def default(field):
