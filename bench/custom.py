@@ -14,7 +14,7 @@ from accord.core.models import CustomField, User
 from accord.core.services import custom_fields
 
 KEY, CHOICES, VALUE = "tier", ["Gold", "Silver", "Bronze"], "Gold"
-CASE = "CASE id % 3 WHEN 0 THEN 'Gold' WHEN 1 THEN 'Silver' ELSE 'Bronze' END"
+CASE = "CASE {} WHEN 0 THEN 'Gold' WHEN 1 THEN 'Silver' ELSE 'Bronze' END"
 
 
 def main(admin_email):
@@ -32,13 +32,15 @@ def main(admin_email):
             )  # fmt: skip
         if rt.config.is_sqlite:
             sql = (
-                f"UPDATE deal SET custom = json_set(COALESCE(custom, '{{}}'), '$.{KEY}', {CASE}) "
+                f"UPDATE deal SET custom = json_set(COALESCE(custom, '{{}}'), '$.{KEY}', "
+                f"{CASE.format('id % 3')}) "
                 f"WHERE json_extract(custom, '$.{KEY}') IS NULL"
             )
         else:
             sql = (
                 f"UPDATE deal SET custom = (COALESCE(custom, '{{}}')::jsonb "
-                f"|| jsonb_build_object('{KEY}', {CASE}))::text "
+                # mod(): psycopg2 reads a bare % as a placeholder.
+                f"|| jsonb_build_object('{KEY}', {CASE.format('mod(id, 3)')}))::text "
                 f"WHERE (custom::jsonb ->> '{KEY}') IS NULL"
             )
         with rt.db.atomic():
