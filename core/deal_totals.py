@@ -101,16 +101,29 @@ def install(db=None):
     db.create_tables([DealTotal], safe=True)
     if isinstance(db, PostgresqlDatabase):
         db.execute_sql(_PG_FUNCTION)
-        db.execute_sql(f"DROP TRIGGER IF EXISTS {TABLE}_sync ON deal")
-        db.execute_sql(
-            f"CREATE TRIGGER {TABLE}_sync AFTER INSERT OR UPDATE OR DELETE ON deal "
-            f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_trigger()"
-        )
+        install_pg_triggers(db)
     else:
         for sql in _sqlite_triggers():
             db.execute_sql(sql)
     if fresh:
         refill(db)
+
+
+def install_pg_triggers(db):
+    """Inserts and deletes always; updates only when a summed column changes, so an edit
+    of a name or a custom value (or a bulk UPDATE of a million deals) leaves the hot
+    summary rows alone."""
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _WATCHED.split(", "))
+    for old in ("sync", "insert_delete", "update"):
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{old} ON deal")
+    db.execute_sql(
+        f"CREATE TRIGGER {TABLE}_insert_delete AFTER INSERT OR DELETE ON deal "
+        f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_trigger()"
+    )
+    db.execute_sql(
+        f"CREATE TRIGGER {TABLE}_update AFTER UPDATE OF {_WATCHED} ON deal "
+        f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {TABLE}_trigger()"
+    )
 
 
 def refill(db=None):
