@@ -39,12 +39,17 @@ def parse_args(argv):
     p.add_argument("--load-threads", type=int, default=4, help="client threads for requests/s")
     p.add_argument("--no-install", action="store_true", help="never pip install gunicorn")
     p.add_argument("--no-postgres", action="store_true", help=f"ignore {PG_ENV}")
+    p.add_argument(
+        "--no-sqlite", action="store_true", help=f"measure only PostgreSQL (needs {PG_ENV})"
+    )
     args = p.parse_args(argv)
     groups = [g.strip() for g in args.only.split(",") if g.strip()] or list(bench_figures.GROUPS)
     unknown = set(groups) - set(bench_figures.GROUPS)
     if unknown:
         p.error(f"--only: unknown group(s) {', '.join(sorted(unknown))}")
     args.groups = groups
+    if args.no_sqlite and (args.no_postgres or not os.environ.get(PG_ENV)):
+        p.error(f"--no-sqlite leaves nothing to measure without {PG_ENV}")
     if min(args.contacts, args.deals) < 1 or args.requests < 1:
         p.error("--contacts, --deals and --requests must be at least 1")
     return args
@@ -232,7 +237,7 @@ def main(argv=None):
     phases = Phases()
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    urls = [None]
+    urls = [] if args.no_sqlite else [None]
     pg_url = os.environ.get(PG_ENV)
     if pg_url and not args.no_postgres:
         urls.append(pg_url)

@@ -256,3 +256,21 @@ def test_tiny_and_empty_runs(tmp_path):
     with pytest.raises(ValueError):
         generate(contacts=-1, deals=0, **quiet)
     database.close()
+
+
+def test_the_demo_leaves_planner_statistics_on_postgresql(rt):
+    """A bulk load has no statistics until autovacuum runs; without them PostgreSQL
+    planned a 1M-contact list page as a full scan (825 ms instead of 1 ms)."""
+    if "Postgres" not in type(rt.db).__name__:
+        # SQLite's planner needs no statistics for these indexes; the run must still work.
+        assert generate(contacts=20, deals=5, seed=4, log=lambda *a: None)["contacts"] == 20
+        return
+    rt.db.execute_sql("SELECT pg_stat_reset()")
+    generate(contacts=200, deals=50, seed=4, log=lambda *a: None)
+    analyzed = {
+        row[0]
+        for row in rt.db.execute_sql(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+        )
+    }
+    assert {"contact", "deal", "lead", "task", "activity"} <= analyzed
