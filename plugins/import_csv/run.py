@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 from peewee import fn
 
-from accord.core import access, custom_index, custom_values, events
+from accord.core import access, custom_index, custom_values, events, search_index
 from accord.core.db import database, is_sqlite, write
 from accord.core.i18n import gettext as _
 from accord.core.models import Activity, Contact, Deal, Lead, Task, utcnow
@@ -414,9 +414,23 @@ class Importer:
     # Writing ------------------------------------------------------------------------
 
     def insert(self, creates):
-        """Insert new records (and the companies they name); returns the created ranges."""
+        """Insert new records (and the companies they name); returns the created ranges
+        ([table, first id, last id]). The search index gets each range in one statement."""
         if not creates:
             return []
+        with search_index.batch_inserts(Contact) as add_contact:
+            if self.model is Contact:
+                created = self._insert(creates)
+                for _table, first, last in created:
+                    add_contact(first, last)
+                return created
+            with search_index.batch_inserts(self.model) as add:
+                created = self._insert(creates)
+                for table, first, last in created:
+                    (add_contact if table == "contact" else add)(first, last)
+                return created
+
+    def _insert(self, creates):
         user_id = self.user.id
         now = utcnow()
         created = []
