@@ -33,6 +33,7 @@ MODES = ("create", "update", "upsert")
 BATCH = 5000
 STALL_MINUTES = 3
 IMPORT_CACHE_KIB = -98304  # 96 MiB of SQLite page cache while importing
+IMPORT_CHECKPOINT_PAGES = 16384  # WAL pages (64 MiB at 4 KiB) between checkpoints
 # Columns an import never writes from a cell: set here or by the database.
 _SYSTEM = {"id", "created_at", "updated_at", "owner", "custom"}
 
@@ -196,12 +197,17 @@ class Importer:
             return self._run()
         # A bigger page cache keeps the contact indexes in memory while a batch goes in
         # (about twice the insert rate); the connection's own size comes back afterwards.
+        # A longer WAL between checkpoints writes each hot index page back once per
+        # several batches instead of once per batch.
         previous = database.execute_sql("PRAGMA cache_size").fetchone()[0]
+        checkpoint = database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
         database.execute_sql(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+        database.execute_sql(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
         try:
             return self._run()
         finally:
             database.execute_sql(f"PRAGMA cache_size = {int(previous)}")
+            database.execute_sql(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
 
     def _run(self):
         job = self.job
