@@ -20,7 +20,7 @@ from peewee import fn
 from accord.core import access, custom_index, custom_values, events, search_index
 from accord.core.db import database, is_sqlite, write
 from accord.core.i18n import gettext as _
-from accord.core.models import Activity, Contact, Deal, Lead, Task, utcnow
+from accord.core.models import Activity, Contact, Deal, Lead, RecordTag, Task, utcnow
 from accord.core.services.errors import Forbidden, ValidationError
 from accord.plugins.import_csv import writing
 from accord.plugins.import_csv.convert import Converter, MappingError, check_mapping
@@ -176,6 +176,8 @@ class Importer:
             keys |= {"stage", "pipeline", "last_stage_change_at", "closed_at"}
         if "done" in keys:
             keys.add("done_at")
+        if keys & {"due_at", "reminder"} and "remind_at" in self.fields:
+            keys.add("remind_at")
         return keys
 
     # The loop -----------------------------------------------------------------------
@@ -461,7 +463,7 @@ class Importer:
         i_name = index.get("name", index.get("content"))
         now_text = sql_value(now)
         changes = f'{{"import": [null, {self.job.id}]}}'
-        records, activity = [], []
+        records, activity, tagged = [], [], []
         entity = self.model.entity
         dumps = json.dumps
         for record_id, (_line, values, custom) in zip(ids, creates, strict=True):
@@ -474,6 +476,9 @@ class Importer:
                     continue
                 if key == "id":
                     continue  # only ever used to match
+                if key == "tags":
+                    tagged.extend((tag_id, entity, record_id) for tag_id in value)
+                    continue
                 if value.__class__ is not str:
                     if isinstance(value, tuple):  # ("new", company key)
                         value = company_ids[value[1]]
@@ -489,6 +494,7 @@ class Importer:
                 (now_text, user_id, "created", entity, record_id, name[:255], owner, changes)
             )
         writing.insert_rows(self.model._meta.table_name, columns, records)
+        writing.insert_rows(RecordTag._meta.table_name, TAG_COLUMNS, tagged)
         self.log_activity(activity)
         created.extend([self.model_key(), *r] for r in writing.ranges(ids))
         events.emit(
@@ -567,13 +573,19 @@ class Importer:
         out_columns = [*columns, "owner_id", "custom", "updated_at"]
         rows, undo, activity, ids = [], [], [], []
         entity = self.model.entity
+        current_tags = (
+            self.tags_of([u[3]["id"] for u in updates])
+            if "tags" in mapped_keys(self.job.mapping)
+            else None
+        )
+        retag = []  # (record id, tag ids)
         for _line, values, custom, match in updates:
             changes, new = {}, {}
             for column in columns:
                 old = match.get(self._attr(column))
                 new[column] = old
             for key, value in values.items():
-                if key in ("owner", "id"):
+                if key in ("owner", "id", "tags"):
                     continue
                 if isinstance(value, tuple):
                     value = self.conv.lookups.companies[value[1]]
@@ -596,8 +608,18 @@ class Importer:
             if merged != old_custom:
                 changes["custom"] = [old_custom, merged]
                 before["custom"] = json.dumps(old_custom, sort_keys=True)
+            tag_change = None
+            if current_tags is not None:
+                old_tags = current_tags.get(match["id"], [])
+                new_tags = sorted(values.get("tags", ()))
+                if new_tags != old_tags:
+                    tag_change = new_tags
+                    changes["tags"] = [old_tags, new_tags]
+                    before["tags"] = old_tags
             if not changes:
                 continue
+            if tag_change is not None:
+                retag.append((match["id"], tag_change))
             rows.append(
                 tuple(writing.sql_value(new[c]) for c in columns)
                 + (
@@ -622,6 +644,8 @@ class Importer:
                 )
             )
         writing.update_rows(self.model._meta.table_name, out_columns, rows)
+        for record_id, tag_ids in retag:
+            set_record_tags(entity, record_id, tag_ids)
         self.log_activity(activity)
         if ids:
             events.emit(
@@ -632,6 +656,19 @@ class Importer:
                 updated=ids,
             )
         return undo
+
+    def tags_of(self, ids):
+        """{record id: sorted tag ids} of these records."""
+        out = {}
+        entity = self.model.entity
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            query = RecordTag.select(RecordTag.record_id, RecordTag.tag).where(
+                (RecordTag.entity_kind == entity) & RecordTag.record_id.in_(part)
+            )
+            for record_id, tag_id in query.tuples():
+                out.setdefault(record_id, []).append(tag_id)
+        return {k: sorted(v) for k, v in out.items()}
 
     def _attr(self, column):
         # .dicts() keys are field names; FK columns end in _id.
@@ -659,6 +696,23 @@ class Importer:
                 )
         job.status = status
         return job
+
+
+TAG_COLUMNS = ["tag_id", "entity_kind", "record_id"]
+
+
+def mapped_keys(mapping):
+    return {k for k in mapping if k}
+
+
+def set_record_tags(entity, record_id, tag_ids):
+    """Replace one record's tags (an update or its revert)."""
+    RecordTag.delete().where(
+        (RecordTag.entity_kind == entity) & (RecordTag.record_id == record_id)
+    ).execute()
+    writing.insert_rows(
+        RecordTag._meta.table_name, TAG_COLUMNS, [(t, entity, record_id) for t in tag_ids]
+    )
 
 
 def _custom_key(value):
@@ -714,10 +768,15 @@ def revert(user, job):
         batches = list(job.batches.order_by(ImportBatch.seq.desc()))
         for batch in batches:
             for table, record_id, before in batch.updated:
+                before = dict(before)
+                tag_ids = before.pop("tags", None)
+                if tag_ids is not None:
+                    set_record_tags(models[table].entity, record_id, tag_ids)
                 if before:
                     writing.update_rows(
                         table, list(before), [tuple(before.values()) + (record_id,)]
                     )
+                if before or tag_ids is not None:
                     restored += 1
         # People before the companies created for them.
         for batch in batches:
@@ -727,6 +786,10 @@ def revert(user, job):
                 model = models[table]
                 Activity.delete().where(
                     (Activity.entity_kind == model.entity) & Activity.record_id.between(first, last)
+                ).execute()
+                RecordTag.delete().where(
+                    (RecordTag.entity_kind == model.entity)
+                    & RecordTag.record_id.between(first, last)
                 ).execute()
                 removed += len(ids)
         ImportJob.update(status="reverted").where(ImportJob.id == job.id).execute()
