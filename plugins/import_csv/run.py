@@ -42,6 +42,15 @@ class Stop(Exception):
     """Raised by a test hook to simulate a crash between batches."""
 
 
+def not_allowed():
+    """Why a user without the import right (DESIGN §5: restricted and normal users) is
+    refused, on every surface."""
+    return _(
+        "Your role may not import records: administrators and managers import "
+        "(normal users may export lists)."
+    )
+
+
 def custom_kind(entity):
     return entity  # CustomField entity kinds match import targets (company included)
 
