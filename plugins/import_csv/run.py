@@ -26,6 +26,7 @@ from accord.plugins.import_csv import writing
 from accord.plugins.import_csv.convert import Converter, MappingError, check_mapping
 from accord.plugins.import_csv.models import ImportBatch, ImportError_, ImportJob
 from accord.plugins.import_csv.reading import ReadError, bad_bytes, read_file
+from accord.plugins.import_csv.seen import KeyLines
 from accord.plugins.import_csv.targets import auto_map
 
 MODELS = {"contact": Contact, "company": Contact, "lead": Lead, "deal": Deal, "task": Task}
@@ -158,9 +159,8 @@ class Importer:
         self.conv = Converter(
             self.user, self.entity, self.table.header, job.mapping, self.definitions
         )
-        # hash(match key) -> first line, for duplicates inside the file; hashes, not the
-        # keys, so a million rows stay small (a 64-bit collision is negligible here).
-        self.seen = {}
+        # match key -> first line, for duplicates inside the file (compact: seen.py).
+        self.seen = KeyLines()
         self.key_field = job.match_by
         self._match_sql = None
         self.batches = ImportBatch.select().where(ImportBatch.job == job).count()
@@ -238,7 +238,7 @@ class Importer:
                 if not problems and bad_bytes(cells) is None:
                     key = self.key_of(values, custom)
                     if key is not None:
-                        self.seen.setdefault(hash(key), line)
+                        self.seen.setdefault(key, line)
                 continue
             last_line = line
             column = bad_bytes(cells)
@@ -252,8 +252,8 @@ class Importer:
                         errors.append((line, name, str(reason), cells))
                 else:
                     key = self.key_of(values, custom)
-                    first = self.seen.get(hash(key)) if key is not None else None
-                    if first is not None:
+                    first = self.seen.setdefault(key, line) if key is not None else line
+                    if first != line:
                         errors.append(
                             (
                                 line,
@@ -263,8 +263,6 @@ class Importer:
                             )
                         )
                     else:
-                        if key is not None:
-                            self.seen[hash(key)] = line
                         rows.append((line, cells, values, custom, key))
             if len(rows) + len(errors) >= self.batch_size:
                 self.flush(rows, errors, last_line, started)
