@@ -182,10 +182,12 @@ def import_run(env, path):
 
 def raw_baseline(db_path, schema_db, csv_path, search=True):
     """Bare sqlite3: the same rows into a table with contact's own columns and b-tree
-    indexes, under the importer's pragmas, in batches of 5,000. With `search`, also the
-    contact table's FTS5 trigram search index (core/search_index.py: an index of the
-    contact table that every write keeps in step), filled the cheapest way: one
-    INSERT … SELECT over each batch's id range, as the importer does."""
+    indexes (one company row per company name, linked by organization_id; the owners'
+    ids; the custom values as JSON), under the importer's pragmas, in batches of 5,000.
+    With `search`, also the contact table's FTS5 trigram search index
+    (core/search_index.py: an index of the contact table that every write keeps in
+    step), filled the cheapest way: one INSERT … SELECT over each batch's id range, as
+    the importer does."""
     source = sqlite3.connect(schema_db)
     ddl = [
         row[0]
@@ -212,11 +214,13 @@ def raw_baseline(db_path, schema_db, csv_path, search=True):
     if search:
         db.execute(fts[0])
     columns = [
+        "id",
         "first_name",
         "last_name",
         "name",
         "email",
         "phone",
+        "organization_id",
         "city",
         "owner_id",
         "custom",
@@ -240,11 +244,28 @@ def raw_baseline(db_path, schema_db, csv_path, search=True):
         "COALESCE((SELECT o.name FROM contact o WHERE o.id = r.organization_id), '') "
         "FROM contact r WHERE r.id > ?"
     )
+    owners = {email: n for n, email in enumerate(OWNERS, 2)}
+    companies = {}  # name -> id: one company row per name, as the importer makes
+    stamp = "2026-01-01 00:00:00"
+    blank = ("", "", "", "", "", "", "", "")
 
-    def write(batch):
+    def write(people):
         db.execute("BEGIN IMMEDIATE")
         last = db.execute("SELECT COALESCE(MAX(id), 0) FROM contact").fetchone()[0]
-        db.executemany(sql, batch)
+        next_id = last + 1
+        rows, new = [], []
+        for r in people:
+            company = companies.get(r[4])
+            if company is None:
+                company = companies[r[4]] = next_id
+                next_id += 1
+                row = (company, "", "", r[4], "", "", None, "", 1, "{}", stamp, stamp, 1)
+                new.append(row + ("none", *blank))
+            custom = f'{{"score": {r[8]}, "segment": "{r[7]}", "since": "{r[9]}"}}'
+            person = (next_id, r[0], r[1], f"{r[0]} {r[1]}", r[2], r[3], company, r[5])
+            rows.append(person + (owners.get(r[6], 1), custom, stamp, stamp, 0, "none", *blank))
+            next_id += 1
+        db.executemany(sql, new + rows)
         if search:
             db.execute(index_sql, (last,))
         db.execute("COMMIT")
@@ -255,30 +276,7 @@ def raw_baseline(db_path, schema_db, csv_path, search=True):
         next(reader)
         batch, count = [], 0
         for r in reader:
-            batch.append(
-                (
-                    r[0],
-                    r[1],
-                    f"{r[0]} {r[1]}",
-                    r[2],
-                    r[3],
-                    r[5],
-                    1,
-                    f'{{"segment": "{r[7]}", "score": {r[8]}, "since": "{r[9]}"}}',
-                    "2026-01-01 00:00:00",
-                    "2026-01-01 00:00:00",
-                    0,
-                    "none",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                )
-            )
+            batch.append(r)
             if len(batch) == 5000:
                 write(batch)
                 count += len(batch)
