@@ -12,6 +12,8 @@ PostgreSQL gets pg_trgm GIN indexes on the same columns instead (no extra table)
 databases search with LIKE.
 """
 
+from contextlib import contextmanager
+
 from peewee import PostgresqlDatabase, SqliteDatabase
 
 from accord.core.db import database
@@ -155,6 +157,29 @@ def _fill(db, table, where="", params=()):
         f"SELECT r.id, {_values(table, 'r')} FROM {table} r {where}",
         params,
     )
+
+
+@contextmanager
+def batch_inserts(model):
+    """Inside one write transaction: index the rows the block inserts into `model`'s table
+    with one INSERT … SELECT per id range, instead of the per-row insert trigger (about
+    ten times cheaper per row for a batch of thousands). Yields `add(first, last)` for the
+    caller to name each inserted id range. The trigger is dropped and created again in the
+    same transaction, so no other connection ever sees the index out of step; on an error
+    the rollback puts the trigger back."""
+    db = database.obj
+    table = model._meta.table_name
+    if not uses_fts(db) or table not in TABLES:
+        yield lambda first, last: None
+        return
+    fts = fts_table(table)
+    insert_trigger = next(_triggers(table))
+    db.execute_sql(f"DROP TRIGGER IF EXISTS {fts}_ai")
+    pending = []
+    yield lambda first, last: pending.append((first, last))
+    for first, last in pending:
+        _fill(db, table, "WHERE r.id BETWEEN ? AND ?", (first, last))
+    db.execute_sql(insert_trigger)
 
 
 def reindex(model, ids):

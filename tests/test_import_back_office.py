@@ -95,11 +95,42 @@ def test_dry_run_then_for_real_with_an_uploaded_file(client, world):
 
 
 def test_who_may_import(app, world):
+    """DESIGN §5: restricted and normal users may not import (normal users only export):
+    every import page and action answers 403 with the reason, and nothing changes."""
+    client = app.test_client()
+    login(client, world.users["A"].email)
+    map_url = _start(client, entity="contact", paste=PASTE)
+    token = map_url.split("token=")[1].split("&")[0]
+    form = {"token": token, "entity": "contact", "col0": "first_name", "col1": "last_name"}
+    form |= {"col2": "email", "col3": "", "mode": "create", "match_by": "email"}
+    assert post(client, "/admin/import/map", dict(form, action="dry_run")).status_code == 302
+    job = ImportJob.get()
+    before = (job.status, Contact.select().count(), ImportJob.select().count())
+    surfaces = [
+        ("get", "/admin/import/", None),
+        ("post", "/admin/import/upload", {"paste": PASTE}),
+        ("get", map_url, None),
+        ("post", "/admin/import/map", dict(form, action="run")),
+        ("get", f"/admin/import/job/{job.id}", None),
+        ("get", f"/admin/import/job/{job.id}/status", None),
+        ("get", f"/admin/import/job/{job.id}/errors.csv", None),
+        ("post", f"/admin/import/job/{job.id}/run", {}),
+        ("post", f"/admin/import/job/{job.id}/revert", {}),
+    ]
     for key in ("N1", "R"):
         client = app.test_client()
         login(client, world.users[key].email)
-        assert client.get("/admin/import/").status_code == 403
-        assert client.get("/admin/import/job/1/status").status_code == 403
+        for method, url, data in surfaces:
+            if method == "get":
+                response = client.get(url)
+            else:
+                response = post(client, url, data, token_from="/admin/")
+            assert response.status_code == 403, (key, url, response.status_code)
+            assert "Your role may not import records" in response.get_data(as_text=True), url
+        assert (ImportJob.get_by_id(job.id).status, Contact.select().count()) == before[:2]
+        assert ImportJob.select().count() == before[2]
+    # The menu does not offer it either.
+    assert "/admin/import/" not in client.get("/admin/").get_data(as_text=True)
     client = app.test_client()
     login(client, world.users["A"].email)
     map_url = _start(client, entity="contact", paste=PASTE)

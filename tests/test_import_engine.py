@@ -250,3 +250,33 @@ def test_a_job_whose_worker_died_is_resumed_by_the_periodic_task(rt, world, tmp_
     rt.tasks["import_csv.resume"]()  # immediate mode: runs the sweep and the job inline
     assert ImportJob.get_by_id(job.id).status == "done"
     assert Contact.select().where(Contact.email.endswith("@example.com")).count() == 30
+
+
+def test_tags_on_create_update_and_revert(world, tmp_path):
+    from accord.core.models import RecordTag, Tag
+    from accord.core.services import tags as tag_service
+
+    for name in ("VIP", "Cold, maybe", "Late"):
+        Tag.create(name=name)
+    admin = world.users["A"]
+
+    def names(email):
+        record = Contact.get(Contact.email == email)
+        return tag_service.names_by_record("contact", [record.id]).get(record.id, [])
+
+    path = write(
+        tmp_path,
+        'Name,Email,Tags\nAnn Lee,ann@example.com,"Cold, maybe, VIP"\n'
+        "Bo Ek,bo@example.com,\nCy Oz,cy@example.com,Nope\n",
+    )
+    job = do_import(admin, path)
+    assert (job.created, job.failed) == (2, 1)
+    assert names("ann@example.com") == ["Cold, maybe", "VIP"] and names("bo@example.com") == []
+    assert "Unknown tag: Nope" in ImportError_.get().reason
+    path = write(tmp_path, "Name,Email,Tags\nAnn Lee,ann@example.com,Late\n", "u.csv")
+    update = do_import(admin, path, mode="upsert")
+    assert update.updated == 1 and names("ann@example.com") == ["Late"]
+    run.revert(admin, update)
+    assert names("ann@example.com") == ["Cold, maybe", "VIP"]
+    run.revert(admin, ImportJob.get_by_id(job.id))
+    assert RecordTag.select().count() == 0

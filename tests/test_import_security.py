@@ -222,3 +222,22 @@ def test_g37_rights_of_the_importing_user(world, tmp_path):
     for key in ("R", "N1"):
         with pytest.raises(run.Forbidden):
             run.prepare(world.users[key], "contact", path)
+
+
+def test_the_cli_refuses_a_user_who_may_not_import(rt, world, tmp_path):
+    """`accord import --user` of a restricted or normal user (DESIGN §5) stops with the
+    reason before reading the file; no job, no record."""
+    path = tmp_path / "p.csv"
+    path.write_text("Name,Email\nAnn Lee,ann@example.com\n", encoding="utf-8")
+    for email in ("r@world.test", "n1@world.test"):
+        proc = subprocess.run(
+            accord_command() + ["import", "contacts", str(path), "--user", email],
+            env=cli_env(rt, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode != 0, proc.stdout
+        assert f"{email}: Your role may not import records" in proc.stderr
+    assert ImportJob.select().count() == 0
+    assert not Contact.select().where(Contact.email == "ann@example.com").exists()

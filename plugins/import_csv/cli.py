@@ -77,6 +77,7 @@ def import_command(
 ):
     """Import rows from a CSV, TSV or XLSX FILE; exit status 1 when rows failed."""
     from accord.admin.cli import current_runtime
+    from accord.core import access
     from accord.plugins.import_csv import mappings, report, run
     from accord.plugins.import_csv.models import ImportJob
 
@@ -85,6 +86,8 @@ def import_command(
     with rt.db.connection_context():
         rt.migrate(log=lambda *_: None)
         user = _importing_user(user_email)
+        if not access.can(user, "import"):
+            raise click.ClickException(f"{user.email}: {run.not_allowed()}")
         mode = ("update" if update_only else "upsert") if update_by else "create"
         mapping = None
         if mapping_name:

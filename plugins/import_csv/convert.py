@@ -12,17 +12,25 @@ from babel.numbers import list_currencies
 
 from accord.core import access
 from accord.core.default_field_types import CheckboxField, DateField, EmailField, NumberField
+from accord.core.export import restore
 from accord.core.fields import FieldError, field_type
 from accord.core.i18n import gettext as _
 from accord.core.models import (
     CUSTOMER_STATUSES,
+    ActionType,
     Contact,
+    Deal,
+    Lead,
+    LossReason,
     Pipeline,
     Source,
     Stage,
     Status,
+    Tag,
+    UnqualifiedReason,
     User,
 )
+from accord.core.models.work import REMINDERS
 from accord.core.services.records import PROTECTED
 from accord.plugins.import_csv.targets import targets
 
@@ -34,7 +42,6 @@ _NUMBER = NumberField()
 _DATE = DateField()
 _CHECKBOX = CheckboxField()
 CURRENCIES = frozenset(list_currencies())
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class MappingError(ValueError):
@@ -94,8 +101,14 @@ class Lookups:
             self.stages.setdefault((stage.pipeline_id, stage.name.casefold()), stage)
             if stage.category == "active":
                 self.first_stage.setdefault(stage.pipeline_id, stage)
+        self.loss_reasons = {r.name.casefold(): r.id for r in LossReason.select()}
+        self.unqualified_reasons = {r.name.casefold(): r.id for r in UnqualifiedReason.select()}
+        self.action_types = {a.name.casefold(): a.id for a in ActionType.select()}
+        self.tags = {t.name: t.id for t in Tag.select()}
         self.companies = None  # loaded when a company column is mapped
         self.contacts = None
+        self.leads = None
+        self.deals = None
         self.new_companies = {}  # casefolded name -> the name, created in the batch
 
     def owner(self, text):
@@ -142,6 +155,49 @@ class Lookups:
         if found is None:
             raise FieldError(_("No contact %(name)s.", name=text[:80]))
         return found
+
+    def _named(self, model, fields):
+        query = access.visible(model.select(model.id, *fields), self.user, model)
+        found = {}
+        for row in query.tuples().iterator():
+            for key in row[1:]:
+                if key:
+                    found.setdefault(key.casefold(), row[0])
+        return found
+
+    def lead(self, text):
+        if self.leads is None:
+            self.leads = self._named(Lead, (Lead.email, Lead.name))
+        found = self.leads.get(text.casefold())
+        if found is None:
+            raise FieldError(_("No lead %(name)s.", name=text[:80]))
+        return found
+
+    def deal(self, text):
+        if self.deals is None:
+            self.deals = self._named(Deal, (Deal.name,))
+        found = self.deals.get(text.casefold())
+        if found is None:
+            raise FieldError(_("No deal %(name)s.", name=text[:80]))
+        return found
+
+    def tag_ids(self, text):
+        """ "A, B" (the export's sorted, ", "-joined names) -> tag ids. A name may itself
+        hold ", ", so the longest known name wins at each place."""
+        parts = [p.strip() for p in text.split(",")]
+        ids, i = [], 0
+        while i < len(parts):
+            for j in range(len(parts), i, -1):
+                name = ", ".join(parts[i:j])
+                if name in self.tags:
+                    ids.append(self.tags[name])
+                    i = j
+                    break
+            else:
+                if parts[i]:
+                    raise FieldError(_("Unknown tag: %(name)s.", name=parts[i][:80]))
+                i += 1
+        return tuple(sorted(set(ids)))
 
 
 def _text(value):
@@ -225,6 +281,12 @@ def _percent(value):
     return number
 
 
+def _reminder(value):
+    if value not in REMINDERS:
+        raise FieldError(_("Choose one of: %(c)s.", c=", ".join(k for k in REMINDERS if k)))
+    return value
+
+
 def _customer_status(value):
     text = value.casefold()
     if text not in CUSTOMER_STATUSES:
@@ -295,6 +357,15 @@ class Converter:
             "datetime": _datetime,
             "percent": _percent,
             "record_id": _record_id,
+            "tags": look.tag_ids,
+            "loss_reason": _vocabulary(look.loss_reasons, str(_("Unknown loss reason %s."))),
+            "unqualified_reason": _vocabulary(
+                look.unqualified_reasons, str(_("Unknown unqualified reason %s."))
+            ),
+            "action_type": _vocabulary(look.action_types, str(_("Unknown action type %s."))),
+            "reminder": _reminder,
+            "lead": look.lead,
+            "deal": look.deal,
         }
         fields = targets(entity)
         self.cells = []  # (index, column name, key, parse, is custom)
@@ -309,6 +380,7 @@ class Converter:
         self.required_custom = [d for d in custom_definitions if d.required]
         self.column_of = {key: header[i] for i, key in enumerate(mapping) if key and i < self.width}
         self.has_owner = "owner" in mapping
+        self.split_name = bool({"first_name", "last_name"} & set(mapping))
 
     def convert(self, cells):
         """(values, custom, errors); errors is [(column, reason)], empty when valid."""
@@ -335,8 +407,8 @@ class Converter:
             raw = cells[index].strip()
             if not raw:
                 continue
-            if raw[0] == "'" and raw.lstrip("'")[:1] in FORMULA_START:
-                raw = raw[1:]  # a formula-safe export's apostrophe (import(export(x)) == x)
+            if raw[0] == "'":
+                raw = restore(raw)  # a formula-safe export's apostrophe (import(export(x)) == x)
             try:
                 value = parse(raw)
             except FieldError as exc:
@@ -360,6 +432,10 @@ class Converter:
         entity = self.entity
         if entity in ("contact", "lead"):
             full = values.pop("full_name", None)
+            # A file with first and last name columns (Accord's export) names a lead by
+            # its organization when both are empty: its name column is that, not a person.
+            if full and self.split_name and entity == "lead" and values.get("organization_name"):
+                full = None
             if full and not (values.get("first_name") or values.get("last_name")):
                 first, _sep, last = full.rpartition(" ")
                 values["first_name"], values["last_name"] = first, last
@@ -370,8 +446,14 @@ class Converter:
                 values["name"] = name
         elif entity == "deal":
             self._stage(values)
-        elif entity == "task" and values.get("done"):
-            values["done_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        elif entity == "task":
+            if values.get("done"):
+                values["done_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+            minutes = REMINDERS.get(values.get("reminder") or "")
+            if minutes is not None:
+                if values.get("due_at") is None:
+                    raise FieldError("", ("reminder", _("A reminder needs a due time.")))
+                values["remind_at"] = values["due_at"] - dt.timedelta(minutes=minutes)
 
     def _stage(self, values):
         look = self.lookups

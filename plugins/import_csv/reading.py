@@ -175,12 +175,19 @@ def read_xlsx(path):
     def stream():
         try:
             sheet = book.worksheets[0]
+            width = None
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 cells = [_cell(v) for v in values]
                 while cells and cells[-1] == "":
                     cells.pop()
-                if cells:
-                    yield number, cells
+                if not cells:
+                    continue
+                if width is None:
+                    width = len(cells)  # the header row
+                elif len(cells) < width:
+                    # A sheet stores no trailing empty cells: they are empty values.
+                    cells += [""] * (width - len(cells))
+                yield number, cells
         finally:
             book.close()
 

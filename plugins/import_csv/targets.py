@@ -419,10 +419,31 @@ TARGETS = {
 }
 
 
+# The other input fields of Accord's own export, so that import(export(x)) == x for
+# every column a person can set (export.py: the derived ones are written for reading).
+_TAGS = Target("tags", "Tags", "tags", ("labels", "étiquettes", "címkék", "tagi"))
+_MORE = {
+    "contact": (_TAGS,),
+    "company": (_TAGS,),
+    "lead": (_TAGS,),
+    "deal": (
+        Target("organization", "Company", "company", ("deal organization", "organization name")),
+        Target("loss_reason", "Loss reason", "loss_reason", ("lost reason",)),
+        Target("unqualified_reason", "Unqualified reason", "unqualified_reason", ()),
+        _TAGS,
+    ),
+    "task": (
+        Target("reminder", "Reminder", "reminder", ()),
+        Target("action_type", "Action type", "action_type", ("type", "activity type")),
+        Target("status", "Status", "status", ("task status",)),
+        Target("lead", "Lead", "lead", ()),
+        Target("deal", "Deal", "deal", ()),
+    ),
+}
 # The record's id (Accord's own export writes it): used only to match for an update.
 RECORD_ID = Target("id", "ID", "record_id", ("accord id",))
 for _entity in TARGETS:
-    TARGETS[_entity] = (*TARGETS[_entity], RECORD_ID)
+    TARGETS[_entity] = (*TARGETS[_entity], *_MORE[_entity], RECORD_ID)
 
 
 def targets(entity):

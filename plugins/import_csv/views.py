@@ -11,6 +11,7 @@ from flask import Response, abort, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from accord.admin.security import error_response
 from accord.core import access, custom_values
 from accord.core.fields import FieldError
 from accord.core.services.errors import Forbidden, ValidationError
@@ -81,7 +82,8 @@ def import_view():
         def _user(self):
             user = current_user()
             if not access.can(user, "import"):
-                abort(403)
+                # DESIGN §5: only administrators and managers import (normal users export).
+                abort(error_response(403, gettext("Forbidden"), run.not_allowed()))
             return user
 
         def _job(self, job_id, user):
