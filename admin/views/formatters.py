@@ -8,7 +8,7 @@ name alone (DESIGN §5). Every user-provided text is escaped.
 import datetime as dt
 from decimal import Decimal
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from peewee import DoesNotExist
@@ -94,12 +94,27 @@ def link_to(record, label=None):
     label = label if label is not None else str(record)
     endpoint = endpoint_of(record)
     if endpoint and access.can_see(current_user(), record):
-        try:
-            url = url_for(f"{endpoint}.details_view", id=record.id)
-        except Exception:  # no such view (a plugin's model): the name will do
+        url = details_url(endpoint, record.id)
+        if url is None:  # no such view (a plugin's model): the name will do
             return escape(label)
-        return Markup('<a href="{}">{}</a>').format(url, label)
+        return Markup(f'<a href="{escape(url)}">{escape(label)}</a>')
     return escape(label)
+
+
+_ID = "accordid0"  # word characters: url_for leaves them as they are
+
+
+def details_url(endpoint, record_id):
+    """url_for(endpoint.details_view, id=…), built once per endpoint and request (a list
+    page links hundreds of records)."""
+    cache = g.setdefault("_accord_details_urls", {})
+    if endpoint not in cache:
+        try:
+            cache[endpoint] = url_for(f"{endpoint}.details_view", id=_ID)
+        except Exception:
+            cache[endpoint] = None
+    pattern = cache[endpoint]
+    return None if pattern is None else pattern.replace(_ID, str(int(record_id)), 1)
 
 
 def record_link(view, context, model, name):
