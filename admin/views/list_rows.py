@@ -82,7 +82,10 @@ def plain_cell(view, name, context):
             # "Yes", "No", "": translated once a page, not once a cell.
             if value not in constants:
                 fmt = type_formatter(view, by_type, value, name)
-                constants[value] = fmt(view, value, name) if fmt else value
+                shown = fmt(view, value, name) if fmt else value
+                if hasattr(shown, "__html__") and not isinstance(shown, Markup):
+                    shown = str(shown)  # a lazy translation: translate it now, once
+                constants[value] = shown
             return constants[value]
         fmt = type_formatter(view, by_type, value, name)
         return fmt(view, value, name) if fmt is not None else value
