@@ -68,7 +68,11 @@ def type_formatter(view, memo, value, name):
 def plain_cell(view, name, context):
     """row -> shown value, as Flask-Admin's `_get_list_value` computes it."""
     column_fmt = view.column_formatters.get(name)
-    choices = view._column_choices_map.get(name) or {}
+    # Choice labels are often lazy translations: translate them once a page.
+    choices = {
+        key: label if isinstance(label, Markup) or not hasattr(label, "__html__") else str(label)
+        for key, label in (view._column_choices_map.get(name) or {}).items()
+    }
     by_type, constants = {}, {}
 
     def cell(row):
