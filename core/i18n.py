@@ -58,13 +58,28 @@ def format_datetime(value, locale="en", timezone="UTC", format="medium"):
 def format_date(value, locale="en", format="medium"):
     if value is None:
         return ""
+    if isinstance(locale, str) and type(value) is dt.date:
+        return _cached_date(value, locale, format)  # dates repeat down a list
+    return babel_dates.format_date(value, format=format, locale=_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _cached_date(value, locale, format):
     return babel_dates.format_date(value, format=format, locale=_locale(locale))
 
 
 def format_money(amount, currency="EUR", locale="en"):
     if amount is None:
         return ""
+    if isinstance(locale, str) and isinstance(currency, (str, type(None))):
+        # Babel looks the currency's name up on every call; amounts repeat down a list.
+        return _cached_money(type(amount), str(amount), currency or "EUR", locale)
     return babel_numbers.format_currency(amount, currency or "EUR", locale=_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _cached_money(kind, text, currency, locale):
+    return babel_numbers.format_currency(kind(text), currency, locale=_locale(locale))
 
 
 def format_number(value, locale="en"):

@@ -8,7 +8,7 @@ name alone (DESIGN §5). Every user-provided text is escaped.
 import datetime as dt
 from decimal import Decimal
 
-from flask import g, url_for
+from flask import g, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from peewee import DoesNotExist
@@ -18,14 +18,22 @@ from accord.core import access, i18n
 from accord.core.models import Contact, utcnow
 
 
+def viewer():
+    """The logged-in user, looked up once per request (a list page formats hundreds of
+    cells for them; the login and logout views format none)."""
+    if not has_request_context():
+        return current_user()
+    if "_accord_viewer" not in g:
+        g._accord_viewer = current_user()
+    return g._accord_viewer
+
+
 def _locale():
-    user = current_user()
-    return getattr(user, "locale", None) or "en"
+    return getattr(viewer(), "locale", None) or "en"
 
 
 def _timezone():
-    user = current_user()
-    return getattr(user, "timezone", None) or "UTC"
+    return getattr(viewer(), "timezone", None) or "UTC"
 
 
 def local_datetime(value, format="medium"):
@@ -93,7 +101,7 @@ def link_to(record, label=None):
         return ""
     label = label if label is not None else str(record)
     endpoint = endpoint_of(record)
-    if endpoint and access.can_see(current_user(), record):
+    if endpoint and access.can_see(viewer(), record):
         url = details_url(endpoint, record.id)
         if url is None:  # no such view (a plugin's model): the name will do
             return escape(label)
