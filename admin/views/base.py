@@ -30,7 +30,7 @@ from flask_admin.contrib.peewee.form import CustomModelConverter
 from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_admin.model import typefmt
 from flask_admin.model.base import ViewArgs
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -107,8 +107,9 @@ def _in_range(value):
     return True
 
 
-def prefetch(rows, names):
-    """Load the records behind foreign keys `names` for `rows` in one query per key."""
+def prefetch(rows, names, columns=None):
+    """Load the records behind foreign keys `names` for `rows` in one query per key;
+    `columns` may name the only fields to load for some keys ({name: (field, …)})."""
     if not rows:
         return
     fields = type(rows[0])._meta.fields
@@ -120,7 +121,9 @@ def prefetch(rows, names):
         if not ids:
             continue
         target = field.rel_model
-        found = {obj.id: obj for obj in target.select().where(target.id.in_(sorted(ids)))}
+        picked = [getattr(target, c) for c in (columns or {}).get(name, ())]
+        query = target.select(*picked).where(target.id.in_(sorted(ids)))
+        found = {obj.id: obj for obj in query}
         for row in rows:
             obj = found.get(row.__data__.get(name))
             if obj is not None:
@@ -214,6 +217,8 @@ class AccessModelView(GateMixin, ModelView):
     form_fk_labels = {}
     # Extra foreign keys to load in one query per page (besides the listed ones).
     list_prefetch = ()
+    # The only fields to load for some of them: {foreign key: (field name, …)}.
+    list_prefetch_fields = {}
     search_label = None
 
     # Rights ----------------------------------------------------------------------
@@ -372,7 +377,7 @@ class AccessModelView(GateMixin, ModelView):
             return count, query
         rows = list(query)
         names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
-        prefetch(rows, names)
+        prefetch(rows, names, self.list_prefetch_fields)
         return count, rows
 
     def render(self, template, **kwargs):
@@ -538,18 +543,30 @@ class AccessModelView(GateMixin, ModelView):
         if not self._filters:
             return None
         groups = {}
+        labels = self._filter_labels()
         for index, flt in enumerate(self._filters):
             options = flt.get_options(self)
-            groups.setdefault(str(flt.name), []).append(
+            name, operation = labels.get(id(flt)) or (str(flt.name), str(flt.operation()))
+            groups.setdefault(name, []).append(
                 {
                     "index": index,
                     "arg": self.get_filter_arg(index, flt),
-                    "operation": str(flt.operation()),
+                    "operation": operation,
                     "options": [(k, str(v)) for k, v in options] if options else None,
                     "type": flt.data_type,
                 }
             )
         return groups
+
+    def _filter_labels(self):
+        """{id(filter): (name, operation)} of the view's fixed filters, translated once
+        per locale (custom-field filters are built per request and translated then)."""
+        fixed = self.__dict__.get("_base_filters") or self.__dict__.get("_filters") or []
+        cache = self.__dict__.setdefault("_accord_filter_labels", {})
+        locale = str(get_locale())
+        if locale not in cache:
+            cache[locale] = {id(f): (str(f.name), str(f.operation())) for f in fixed}
+        return cache[locale]
 
     # Forms ------------------------------------------------------------------------
 
