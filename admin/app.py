@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from accord.core import i18n
 from accord.core import runtime as core_runtime
 from accord.core.config import Config
-from accord.core.db import database, pooled
+from accord.core.db import database
 
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
@@ -21,16 +21,11 @@ def current_runtime():
     return current_app.extensions["accord"]
 
 
-def create_app(config=None, runtime=None, extra_plugins=(), migrate=False, pool=False):
+def create_app(config=None, runtime=None, extra_plugins=(), migrate=False):
     """Build the web app. `migrate=True` applies migrations first (what `serve` does);
-    otherwise the app refuses to start on a schema that is behind or half-migrated.
-    `pool=True` (the servers: `accord serve`, wsgi) keeps SQLite connections open from
-    request to request (accord.core.db.pooled)."""
+    otherwise the app refuses to start on a schema that is behind or half-migrated."""
     config = config or Config.from_env()
     rt = runtime or core_runtime.build(config, extra_plugins=extra_plugins)
-    if pool:
-        rt.db = pooled(rt.db)
-        database.initialize(rt.db)
     if migrate:
         rt.migrate()
     rt.check_schema()
@@ -77,12 +72,6 @@ def create_app(config=None, runtime=None, extra_plugins=(), migrate=False, pool=
         return response
 
     favicon.access_policy = "public"
-    if pool and hasattr(rt.db, "close_all"):
-        # Nothing open when a server forks its workers (gunicorn --preload): each
-        # process opens its own connections.
-        if not rt.db.is_closed():
-            rt.db.close()
-        rt.db.close_all()
     return app
 
 

@@ -2,4 +2,4 @@
 
 from accord.admin.app import create_app
 
-app = create_app(pool=True)
+app = create_app()

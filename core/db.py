@@ -67,30 +67,6 @@ def bind(url):
     return db
 
 
-def pooled(db):
-    """A pooled twin of SQLite database `db` for a long-running web server.
-
-    Each request used to open its own connection and close it at the end: a fresh
-    connection runs the pragmas and starts with an empty page cache, and closing the
-    last one checkpoints and removes the WAL. A pool keeps a few connections open and
-    hands them from request to request (an open transaction is rolled back on return).
-    Other databases, and a database already pooled, are returned as they are."""
-    from playhouse.pool import PooledSqliteDatabase
-
-    if not isinstance(db, SqliteDatabase) or isinstance(db, PooledSqliteDatabase):
-        return db
-    return PooledSqliteDatabase(
-        db.database,
-        pragmas=db._pragmas,
-        timeout=db._timeout,
-        lock_type=db._lock_type,
-        check_same_thread=False,  # a connection serves one request at a time, any thread
-        max_connections=None,
-        stale_timeout=300,
-        **db.connect_params,
-    )
-
-
 def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
 

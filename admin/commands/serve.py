@@ -133,7 +133,7 @@ def serve(state, host, port, demo, demo_contacts, demo_deals, no_worker, worker_
     prepared = prepare(config, demo=demo, contacts=demo_contacts, deals=demo_deals, log=click.echo)
     if prepared.password:
         click.echo(password_banner(prepared.admin_email, prepared.password))
-    app = create_app(config, runtime=prepared.runtime, pool=True)
+    app = create_app(config, runtime=prepared.runtime)
     check = getattr(security, "check_production", None)
     if check is not None:
         try:
