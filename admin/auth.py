@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import (
     flash,
+    g,
     has_request_context,
     jsonify,
     redirect,
@@ -56,7 +57,11 @@ def current_accord_user():
     """The logged-in peewee User, or None (what views pass to accord.core.access)."""
     if not has_request_context():
         return None
-    wrapper = current_user._get_current_object()
+    # Flask-Login keeps the loaded user in g._login_user (login_user and logout_user set
+    # it too): read it there first, as list cells ask for the user hundreds of times.
+    wrapper = g.get("_login_user")
+    if wrapper is None:
+        wrapper = current_user._get_current_object()
     if not getattr(wrapper, "is_authenticated", False):
         return None
     return wrapper.user

@@ -5,8 +5,10 @@ strings stay in English. Strings are marked now so catalogs can come later.
 """
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.support import LazyProxy
@@ -35,25 +37,52 @@ def to_local(value, timezone="UTC"):
     return value.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone or "UTC"))
 
 
+def _locale(name):
+    """The parsed Babel locale (parsing it again for every list cell is most of the cost
+    of formatting it); an unknown name raises as Babel would; None stays Babel's default."""
+    return _parsed(name) if isinstance(name, str) else name
+
+
+@lru_cache(maxsize=256)
+def _parsed(name):
+    return Locale.parse(name)
+
+
 def format_datetime(value, locale="en", timezone="UTC", format="medium"):
     if value is None:
         return ""
-    return babel_dates.format_datetime(to_local(value, timezone), format=format, locale=locale)
+    local = to_local(value, timezone)
+    return babel_dates.format_datetime(local, format=format, locale=_locale(locale))
 
 
 def format_date(value, locale="en", format="medium"):
     if value is None:
         return ""
-    return babel_dates.format_date(value, format=format, locale=locale)
+    if isinstance(locale, str) and type(value) is dt.date:
+        return _cached_date(value, locale, format)  # dates repeat down a list
+    return babel_dates.format_date(value, format=format, locale=_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _cached_date(value, locale, format):
+    return babel_dates.format_date(value, format=format, locale=_locale(locale))
 
 
 def format_money(amount, currency="EUR", locale="en"):
     if amount is None:
         return ""
-    return babel_numbers.format_currency(amount, currency or "EUR", locale=locale)
+    if isinstance(locale, str) and isinstance(currency, (str, type(None))):
+        # Babel looks the currency's name up on every call; amounts repeat down a list.
+        return _cached_money(type(amount), str(amount), currency or "EUR", locale)
+    return babel_numbers.format_currency(amount, currency or "EUR", locale=_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _cached_money(kind, text, currency, locale):
+    return babel_numbers.format_currency(kind(text), currency, locale=_locale(locale))
 
 
 def format_number(value, locale="en"):
     if value is None:
         return ""
-    return babel_numbers.format_decimal(value, locale=locale)
+    return babel_numbers.format_decimal(value, locale=_locale(locale))

@@ -4,10 +4,12 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from werkzeug.serving import make_server
 
+from accord.core.models import Note
 from tests.world import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -128,4 +130,30 @@ def test_restricted_user_sees_only_own_and_unowned(browser, live_server, world):
         assert other not in html, other
     response = page.goto(f"{live_server}/admin/lead/details/?id={world.record('lead', 'N1').id}")
     assert response.status == 404
+    context.close()
+
+
+def test_inline_edit_saves_through_the_lean_list(browser, live_server, world):
+    """The list's inline editors (rendered once per column, not per row) still open,
+    post to the policy-checked ajax_update and save."""
+    note = world.record("note", "N1")
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch_errors(page)
+    log_in(page, live_server, "a@world.test")
+    page.goto(f"{live_server}/admin/note/?search={quote(note.content)}")
+    editor = page.locator(f"td.col-content a[data-role=x-editable][data-pk='{note.id}']")
+    editor.click()
+    page.fill(".editable-input textarea", "Edited in the list")
+    with page.expect_response(lambda r: "/ajax/update/" in r.url) as answer:
+        page.click(".editable-submit")
+    assert answer.value.status == 200
+    assert Note.get_by_id(note.id).content == "Edited in the list"
+
+    contact = world.record("contact", "N1")
+    page.goto(f"{live_server}/admin/contact/?search={contact.email}")
+    cell = page.locator(f"td.col-customer_status a[data-pk='{contact.id}']")
+    assert cell.get_attribute("data-source") and cell.get_attribute("data-csrf")
+    assert "editable" in (cell.get_attribute("class") or "")  # x-editable took it up
+    assert problems == [], problems
     context.close()

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from accord.admin.app import csp_nonce
 from accord.admin.policy import POLICIES
+from accord.admin.views import menu_cache, static_urls
 from accord.admin.views.audit import audit_views
 from accord.admin.views.automations import automation_views
 from accord.admin.views.base import AccessModelView
@@ -65,6 +66,8 @@ def init_back_office(app, rt):
     register_capture_public(app)  # /forms/<token>: public lead-capture forms
     for views in rt.pm.hook.accord_admin_views(app=app):
         admin.add_views(*(guard(view) for view in views or ()))
+    app.jinja_env.globals["accord_cached_menu"] = menu_cache.cached_menu
+    app.jinja_env.globals["accord_static_url"] = static_urls.static_url
     return admin
 
 

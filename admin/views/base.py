@@ -9,6 +9,7 @@ with peewee, and refuses list parameters outside an allowlist (SECURITY C15).
 
 import datetime as dt
 import re
+from math import ceil
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -29,14 +30,15 @@ from flask_admin.contrib.peewee.form import CustomModelConverter
 from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_admin.model import typefmt
 from flask_admin.model.base import ViewArgs
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 from markupsafe import Markup
 from peewee import AutoField, Field, ForeignKeyField, Model
 from wtfpeewee.fields import SelectQueryField
 
 from accord.admin.app import current_runtime
-from accord.admin.views import exports, formatters
+from accord.admin.views import exports, formatters, list_rows
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
 from accord.core import access
@@ -105,8 +107,9 @@ def _in_range(value):
     return True
 
 
-def prefetch(rows, names):
-    """Load the records behind foreign keys `names` for `rows` in one query per key."""
+def prefetch(rows, names, columns=None):
+    """Load the records behind foreign keys `names` for `rows` in one query per key;
+    `columns` may name the only fields to load for some keys ({name: (field, …)})."""
     if not rows:
         return
     fields = type(rows[0])._meta.fields
@@ -118,7 +121,9 @@ def prefetch(rows, names):
         if not ids:
             continue
         target = field.rel_model
-        found = {obj.id: obj for obj in target.select().where(target.id.in_(sorted(ids)))}
+        picked = [getattr(target, c) for c in (columns or {}).get(name, ())]
+        query = target.select(*picked).where(target.id.in_(sorted(ids)))
+        found = {obj.id: obj for obj in query}
         for row in rows:
             obj = found.get(row.__data__.get(name))
             if obj is not None:
@@ -212,6 +217,8 @@ class AccessModelView(GateMixin, ModelView):
     form_fk_labels = {}
     # Extra foreign keys to load in one query per page (besides the listed ones).
     list_prefetch = ()
+    # The only fields to load for some of them: {foreign key: (field name, …)}.
+    list_prefetch_fields = {}
     search_label = None
 
     # Rights ----------------------------------------------------------------------
@@ -370,7 +377,7 @@ class AccessModelView(GateMixin, ModelView):
             return count, query
         rows = list(query)
         names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
-        prefetch(rows, names)
+        prefetch(rows, names, self.list_prefetch_fields)
         return count, rows
 
     def render(self, template, **kwargs):
@@ -378,6 +385,90 @@ class AccessModelView(GateMixin, ModelView):
             kwargs["count"] = f"{COUNT_CAP:,}+"
             kwargs["count_exact_url"] = _with_arg("count", "exact")
         return super().render(template, **kwargs)
+
+    # The list page: Flask-Admin's index_view without a form per row ----------------------
+
+    @expose("/")
+    def index_view(self):
+        """Upstream's list view, except that rows are rendered by accord.admin.views.list_rows
+        (no inline-edit form built per row, no macro per cell): the template calls
+        `list_rows_html`."""
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        page_size = self.get_safe_page_size(view_args.page_size)
+        count, data = self.get_list(
+            view_args.page,
+            sort[0] if sort is not None else None,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            page_size=page_size,
+        )
+        if count is not None and page_size:
+            num_pages = int(ceil(count / float(page_size)))
+        elif not page_size:
+            num_pages = 0
+        else:
+            num_pages = None  # the simple pager (a capped count)
+
+        def pager_url(p):
+            return self._get_list_url(view_args.clone(page=p or None))
+
+        def sort_url(column, invert=False, desc=None):
+            if not desc and invert and not view_args.sort_desc:
+                desc = 1
+            return self._get_list_url(view_args.clone(sort=column, sort_desc=desc))
+
+        def page_size_url(s):
+            return self._get_list_url(view_args.clone(page_size=s or self.page_size))
+
+        actions, actions_confirmation = self.get_actions_list()
+        clear_search_url = self._get_list_url(view_args.clone(page=0, search=None, filters=None))
+        return self.render(
+            self.list_template,
+            data=data,
+            list_forms={},
+            delete_form=self.delete_form() if self.can_delete else None,
+            action_form=self.action_form() if actions else None,
+            list_columns=self._list_columns,
+            sortable_columns=self._sortable_columns,
+            editable_columns=self.column_editable_list,
+            list_row_actions=self.get_list_row_actions(),
+            count=count,
+            pager_url=pager_url,
+            num_pages=num_pages,
+            can_set_page_size=self.can_set_page_size,
+            page_size_url=page_size_url,
+            page=view_args.page,
+            page_size=page_size,
+            default_page_size=self.page_size,
+            sort_column=view_args.sort,
+            sort_desc=view_args.sort_desc,
+            sort_url=sort_url,
+            search_supported=self._search_supported,
+            clear_search_url=clear_search_url,
+            search=view_args.search,
+            search_placeholder=self.search_placeholder(),
+            filters=self._filters,
+            filter_groups=self._get_filter_groups(),
+            active_filters=view_args.filters,
+            filter_args=self._get_filters(view_args.filters),
+            actions=actions,
+            actions_confirmation=actions_confirmation,
+            enumerate=enumerate,
+            get_pk_value=self.get_pk_value,
+            get_value=self.get_list_value,
+            return_url=self._get_list_url(view_args),
+            extra_args=view_args.extra_args,
+        )
+
+    @pass_context
+    def list_rows_html(self, context, data, actions_enabled, csrf):
+        return list_rows.render_rows(self, context, data, actions_enabled, csrf)
+
+    def list_cell(self, name, context):
+        """row -> the value a list cell shows (views with computed columns override)."""
+        return list_rows.plain_cell(self, name, context)
 
     # List parameters: an allowlist (SECURITY C15) -------------------------------------
 
@@ -452,18 +543,30 @@ class AccessModelView(GateMixin, ModelView):
         if not self._filters:
             return None
         groups = {}
+        labels = self._filter_labels()
         for index, flt in enumerate(self._filters):
             options = flt.get_options(self)
-            groups.setdefault(str(flt.name), []).append(
+            name, operation = labels.get(id(flt)) or (str(flt.name), str(flt.operation()))
+            groups.setdefault(name, []).append(
                 {
                     "index": index,
                     "arg": self.get_filter_arg(index, flt),
-                    "operation": str(flt.operation()),
+                    "operation": operation,
                     "options": [(k, str(v)) for k, v in options] if options else None,
                     "type": flt.data_type,
                 }
             )
         return groups
+
+    def _filter_labels(self):
+        """{id(filter): (name, operation)} of the view's fixed filters, translated once
+        per locale (custom-field filters are built per request and translated then)."""
+        fixed = self.__dict__.get("_base_filters") or self.__dict__.get("_filters") or []
+        cache = self.__dict__.setdefault("_accord_filter_labels", {})
+        locale = str(get_locale())
+        if locale not in cache:
+            cache[locale] = {id(f): (str(f.name), str(f.operation())) for f in fixed}
+        return cache[locale]
 
     # Forms ------------------------------------------------------------------------
 

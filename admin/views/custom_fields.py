@@ -402,6 +402,11 @@ class CustomFieldsMixin:
             return self._badge(model, name) or self._custom_value(model, name)
         return super().get_list_value(context, model, name)
 
+    def list_cell(self, name, context):
+        if name == "tags" or name.startswith(PREFIX):
+            return lambda row: self.get_list_value(context, row, name)
+        return super().list_cell(name, context)
+
     def _badge(self, model, name):
         """Dropdown choices with colours show as coloured badges."""
         key = name[len(PREFIX) :]

@@ -75,10 +75,16 @@ def stage_counts(view, search, filters):
     GROUP BY over the list's own query (scoped by the access policy like the list).
     `search` and `filters` are the list's own, as parsed for it (parsing again would
     repeat its messages about mistyped filter values)."""
-    if not search and not filters and deal_totals.available():
-        counts = {}  # every visible deal: from the maintained totals, not a scan
+    scope = None if search else totals_scope(view, filters)
+    if scope is not None and deal_totals.available():
+        # Every visible deal, or those of some stages, pipelines or owners: from the
+        # maintained totals (keyed by stage and owner), not a scan of the deals.
+        stage_ids, owner_ids = scope
+        if stage_ids is None:
+            stage_ids = [s.id for s in Stage.select(Stage.id)]
+        counts = {}
         for (stage_id, _currency), (n, *_sums) in deal_totals.sums(
-            current_user(), [s.id for s in Stage.select(Stage.id)]
+            current_user(), stage_ids, owner_ids
         ).items():
             counts[stage_id] = counts.get(stage_id, 0) + int(n)
     else:
@@ -93,6 +99,28 @@ def stage_counts(view, search, filters):
     )
     arg = filter_arg(view, Deal.stage)
     return [(stage, counts[stage.id], _with_stage(arg, stage.id)) for stage in stages]
+
+
+def totals_scope(view, filters):
+    """(stage ids or None, owner ids or None) when the list's filters only pick stages,
+    pipelines or owners (what deal_totals is keyed by); None for any other filter."""
+    stage_ids = owner_ids = None
+    for index, _name, value in filters or ():
+        flt = view._filters[index]
+        if type(flt) is not ChoiceFilter:
+            return None
+        key = flt.clean(value)
+        if flt.column is Deal.owner:
+            owner_ids = {key} if owner_ids is None else owner_ids & {key}
+            continue
+        if flt.column is Deal.stage:
+            picked = {key}
+        elif flt.column is Deal.pipeline:
+            picked = {s.id for s in Stage.select(Stage.id).where(Stage.pipeline == key)}
+        else:
+            return None
+        stage_ids = picked if stage_ids is None else stage_ids & picked
+    return stage_ids, owner_ids
 
 
 STAGE_CAP = 10_000

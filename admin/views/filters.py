@@ -6,7 +6,7 @@ key column with an id chosen from options read fresh on each request, and refuse
 value that is not one of them.
 """
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_babel import lazy_gettext as _l
 
@@ -24,7 +24,11 @@ class ChoiceFilter(BasePeeweeFilter):
     def get_options(self, view):
         if not has_request_context():
             return None  # start-up: no database reads; filled per request
-        return [(str(key), str(label)) for key, label in self._options()]
+        # Read once per request: the filter bar and the check of a chosen value both ask.
+        memo = g.setdefault("_accord_filter_options", {})
+        if id(self) not in memo:
+            memo[id(self)] = (self, [(str(key), str(label)) for key, label in self._options()])
+        return memo[id(self)][1]
 
     def clean(self, value):
         number = parse_id(value)

@@ -8,7 +8,7 @@ name alone (DESIGN §5). Every user-provided text is escaped.
 import datetime as dt
 from decimal import Decimal
 
-from flask import url_for
+from flask import g, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from peewee import DoesNotExist
@@ -18,14 +18,22 @@ from accord.core import access, i18n
 from accord.core.models import Contact, utcnow
 
 
+def viewer():
+    """The logged-in user, looked up once per request (a list page formats hundreds of
+    cells for them; the login and logout views format none)."""
+    if not has_request_context():
+        return current_user()
+    if "_accord_viewer" not in g:
+        g._accord_viewer = current_user()
+    return g._accord_viewer
+
+
 def _locale():
-    user = current_user()
-    return getattr(user, "locale", None) or "en"
+    return getattr(viewer(), "locale", None) or "en"
 
 
 def _timezone():
-    user = current_user()
-    return getattr(user, "timezone", None) or "UTC"
+    return getattr(viewer(), "timezone", None) or "UTC"
 
 
 def local_datetime(value, format="medium"):
@@ -93,13 +101,28 @@ def link_to(record, label=None):
         return ""
     label = label if label is not None else str(record)
     endpoint = endpoint_of(record)
-    if endpoint and access.can_see(current_user(), record):
-        try:
-            url = url_for(f"{endpoint}.details_view", id=record.id)
-        except Exception:  # no such view (a plugin's model): the name will do
+    if endpoint and access.can_see(viewer(), record):
+        url = details_url(endpoint, record.id)
+        if url is None:  # no such view (a plugin's model): the name will do
             return escape(label)
-        return Markup('<a href="{}">{}</a>').format(url, label)
+        return Markup(f'<a href="{escape(url)}">{escape(label)}</a>')
     return escape(label)
+
+
+_ID = "accordid0"  # word characters: url_for leaves them as they are
+
+
+def details_url(endpoint, record_id):
+    """url_for(endpoint.details_view, id=…), built once per endpoint and request (a list
+    page links hundreds of records)."""
+    cache = g.setdefault("_accord_details_urls", {})
+    if endpoint not in cache:
+        try:
+            cache[endpoint] = url_for(f"{endpoint}.details_view", id=_ID)
+        except Exception:
+            cache[endpoint] = None
+    pattern = cache[endpoint]
+    return None if pattern is None else pattern.replace(_ID, str(int(record_id)), 1)
 
 
 def record_link(view, context, model, name):

@@ -170,10 +170,18 @@ def choice_select(choices):
     return partial(SelectField, choices=choices)
 
 
+# What a linked contact or company shows in a list (formatters.link_to: its name, the
+# datasheet it links to, the access check): not its address, custom values …
+LINK_FIELDS = ("id", "name", "is_organization", "owner", "deleted_at")
+
+
 class RecordView(CustomFieldsMixin, AccessModelView):
     """Shared columns and panels of owned records."""
 
     column_labels = LABELS
+    list_prefetch_fields = {
+        name: LINK_FIELDS for name in ("organization", "contact", "converted_contact")
+    }
     column_default_sort = ("updated_at", True)
     column_formatters = {
         "owner": fmt.owner,
