@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from peewee import OP, Expression, Value, fn
 
-from accord.core import access, deal_totals
+from accord.core import access, closed_totals, deal_totals
 from accord.core.models import (
     RECORD_MODELS,
     Activity,
@@ -225,6 +225,36 @@ def closed_summary(scope, pipeline, days=CLOSED_DAYS, now=None):
     """Deals of `pipeline` closed in the last `days` days: {category: [Amount]} for won,
     lost and unqualified, by closed_at and the stage's category."""
     since = (now or utcnow()) - dt.timedelta(days=days)
+    result = {category: [] for category in CLOSED_CATEGORIES}
+    if closed_totals.available():
+        rows = _closed_rows(scope, pipeline, since)
+    else:
+        rows = _closed_rows_live(scope, pipeline, since)
+    for category, currency, n, total in rows:
+        result[category].append(Amount(currency, int(n), _decimal(total)))
+    for amounts in result.values():
+        amounts.sort(key=lambda a: a.currency)
+    return result
+
+
+def _closed_rows(scope, pipeline, since):
+    """(category, currency, count, total) from the per-day totals (accord.core.closed_totals)."""
+    categories = dict(
+        Stage.select(Stage.id, Stage.category)
+        .where((Stage.pipeline == pipeline.id) & Stage.category.in_(CLOSED_CATEGORIES))
+        .tuples()
+    )
+    merged = {}
+    sums = closed_totals.sums(scope.viewer, pipeline.id, categories, since, scope.owner_ids)
+    for (stage_id, currency), (n, total) in sums.items():
+        key = (categories[stage_id], currency)
+        n_before, total_before = merged.get(key, (0, Decimal(0)))
+        merged[key] = (n_before + n, total_before + total)
+    return [(*key, n, total) for key, (n, total) in merged.items()]
+
+
+def _closed_rows_live(scope, pipeline, since):
+    """(category, currency, count, total) by one GROUP BY over the deals."""
     query = (
         _deals(
             scope,
@@ -240,14 +270,7 @@ def closed_summary(scope, pipeline, days=CLOSED_DAYS, now=None):
         )
         .group_by(Stage.category, Deal.currency)
     )
-    result = {category: [] for category in CLOSED_CATEGORIES}
-    for row in query.dicts():
-        result[row["category"]].append(
-            Amount(row["currency"], int(row["n"]), _decimal(row["total"]))
-        )
-    for amounts in result.values():
-        amounts.sort(key=lambda a: a.currency)
-    return result
+    return list(query.tuples())
 
 
 # The activity feed ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from accord.core.migrations import (
     m0006_scale,
     m0007_webhooks,
     m0008_exports,
+    m0009_closed_days,
 )
 
 CORE_MIGRATIONS = [
@@ -21,4 +22,5 @@ CORE_MIGRATIONS = [
     Migration("core", 6, "scale", m0006_scale.apply),
     Migration("core", 7, "webhooks", m0007_webhooks.apply),
     Migration("core", 8, "exports", m0008_exports.apply),
+    Migration("core", 9, "closed deals per day", m0009_closed_days.apply),
 ]
