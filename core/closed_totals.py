@@ -110,6 +110,11 @@ def install(db=None):
         return
     fresh = TABLE not in db.get_tables()
     db.create_tables([ClosedDay], safe=True)
+    # Covering what the dashboard sums: a month of rows is read from the index alone.
+    db.execute_sql(
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_read ON {TABLE} (pipeline_id, day, stage_id, "
+        "currency, owner_id, n, total)"
+    )
     if isinstance(db, PostgresqlDatabase):
         db.execute_sql(_PG_FUNCTION)
         db.execute_sql(f"DROP TRIGGER IF EXISTS {TABLE}_sync ON deal")

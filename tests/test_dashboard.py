@@ -505,3 +505,15 @@ def test_dashboard_needs_a_login_and_works_without_deals(app, rt, client):
     login(client, lonely.email)
     body = text(client.get("/admin/"))
     assert 'id="open-deals">0<' in body and "Nothing here yet" in body
+
+
+@pytest.mark.parametrize("owners", (0, 1, 20))
+def test_feed_read_per_owner_or_in_one_query_is_the_same(app, w, monkeypatch, owners):
+    """The feed merges each owner's newest rows (up to FEED_OWNERS owners) or reads them
+    with one IN query: a manager's whole feed, page after page, is the oracle's either way."""
+    from accord.core import reports
+
+    monkeypatch.setattr(reports, "FEED_OWNERS", owners)
+    for key in ("M", "R"):
+        user = w.users[key]
+        assert whole_feed(client_for(app, user)) == expected_feed(user), key
