@@ -188,12 +188,14 @@ def _fts_rare(user, kind, term, limit, ids):
     """All the visible matches among `ids` (a rare term's every match), name-starts-with
     first, newest first within each."""
     model, _table, where = FTS_KINDS[kind]
-    query = model.select().where(model.id.in_(ids))
+    query = model.select(model.id, model.name).where(model.id.in_(ids))
     if where is not None:
         query = query.where(where)
     found = list(access.visible(query, user, model).order_by(model.id.desc()))
     found.sort(key=lambda record: not _starts(record, term))  # stable: newest first stays
-    return Hits(kind, found[:limit], more=len(found) > limit)
+    shown = [record.id for record in found[:limit]]
+    rows = {record.id: record for record in model.select().where(model.id.in_(shown))}
+    return Hits(kind, [rows[i] for i in shown if i in rows], more=len(found) > limit)
 
 
 def _fts_find(user, kind, term, limit, ids=None):
