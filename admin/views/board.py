@@ -178,6 +178,67 @@ class CardText:
             self._dates[value] = local_date(value)
         return self._dates[value]
 
+    def card(self, deal, stage, page):
+        """One card's HTML (what the board.html macro rendered, built in Python: a
+        board holds hundreds of cards and a Jinja macro call per card was most of
+        the page's time). `page` holds the page-wide values: today, can_edit,
+        move_url, token, pipeline and move_options."""
+        e, t = escape, self.labels
+        person = related(deal, "contact")
+        org = related(deal, "organization") or (person and related(person, "organization"))
+        closes = deal.estimated_close_date
+        overdue = closes and closes < page["today"]
+        editable = page["can_edit"](deal)
+        draggable = ' draggable="true"' if editable else ""
+        out = [
+            f'<article class="accord-card{" accord-card-hot" if deal.hot else ""}" '
+            f'id="deal-{e(deal.id)}" data-deal="{e(deal.id)}" data-stage="{e(stage.id)}" '
+            f'data-name="{e(deal.name)}"{draggable}>',
+            '<div class="accord-card-top"><a class="accord-card-name" '
+            f'href="{e(self.url("deal", deal.id))}" draggable="false">{e(deal.name)}</a>',
+        ]
+        if deal.hot:
+            out.append(
+                f'<span class="badge badge-danger accord-hot" title="{e(t["hot_title"])}">'
+                f"{e(t['hot'])}</span>"
+            )
+        out.append("</div>")
+        if org or person:
+            between = " · " if org and person else ""
+            out.append(
+                f'<div class="accord-card-who">{e(self.link(org))}{between}'
+                f"{e(self.link(person))}</div>"
+            )
+        out.append(
+            '<div class="accord-card-facts"><span class="accord-card-value">'
+            f"{e(self.money(deal))}</span>"
+        )
+        if closes:
+            title = t["close_overdue"] if overdue else t["close"]
+            out.append(
+                f'<span class="accord-card-close{" accord-overdue" if overdue else ""}" '
+                f'title="{e(title)}">{e(self.date(closes))}</span>'
+            )
+        out.append('</div><div class="accord-card-owner">')
+        if deal.owner_id:
+            out.append(str(e(deal.owner.name)))
+        else:
+            out.append(f'<span class="text-muted">{e(t["unassigned"])}</span>')
+        out.append("</div>")
+        if editable:
+            out.append(
+                f'<details class="accord-card-move"><summary>{e(t["move"])}</summary>'
+                f'<form method="post" action="{e(page["move_url"])}" class="accord-move-form">'
+                f'<input type="hidden" name="csrf_token" value="{e(page["token"])}">'
+                f'<input type="hidden" name="deal" value="{e(deal.id)}">'
+                f'<input type="hidden" name="pipeline" value="{e(page["pipeline"].id)}">'
+                '<div class="accord-move-buttons" role="group" '
+                f'aria-label="{e(self.move_label(deal))}">'
+                f"{e(page['move_options'][stage.id])}</div></form></details>"
+            )
+        out.append("</article>")
+        return Markup("".join(out))
+
     def money(self, deal):
         key = (deal.value, deal.currency)
         if key not in self._money:
@@ -257,8 +318,17 @@ class BoardView(GateMixin, BaseView):
         # A deal without its own organization shows its contact's company.
         people = [d.contact for d in shown if d.organization_id is None and d.contact_id]
         lean_prefetch([p for p in people if p is not None], "organization", LINKED_FIELDS)
+        page = {
+            "today": today_for(user),
+            "can_edit": lambda deal: access.can(user, "edit", deal),
+            "move_url": url_for(".move"),
+            "token": generate_csrf(),
+            "pipeline": pipeline,
+            "move_options": move_options(active, closed),
+        }
         return self.render(
             "accord/board.html",
+            card_html=lambda deal, stage: text.card(deal, stage, page),
             user=user,
             pipeline=pipeline,
             pipelines=list(pipeline_service.pipelines()),
@@ -266,10 +336,10 @@ class BoardView(GateMixin, BaseView):
             closed=closed,
             figures=figures,
             cards=cards,
-            move_options=move_options(active, closed),
-            move_url=url_for(".move"),
-            token=generate_csrf(),
-            today=today_for(user),
+            move_options=page["move_options"],
+            move_url=page["move_url"],
+            token=page["token"],
+            today=page["today"],
             more_url=stage_list_url,
             money=text.money,
             text=text,
@@ -280,7 +350,7 @@ class BoardView(GateMixin, BaseView):
             close_labels=CLOSE_LABELS,
             loss_reasons=list(LossReason.select().order_by(LossReason.name)),
             unqualified_reasons=list(UnqualifiedReason.select().order_by(UnqualifiedReason.name)),
-            can_edit=lambda deal: access.can(user, "edit", deal),
+            can_edit=page["can_edit"],
         )
 
     # Moving a card -----------------------------------------------------------------------
