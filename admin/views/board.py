@@ -170,7 +170,8 @@ class CardText:
             return ""
         endpoint = endpoint_of(record)
         if endpoint and access.can_see(self.user, record):
-            return Markup('<a href="{}">{}</a>').format(self.url(endpoint, record.id), str(record))
+            url = self.url(endpoint, record.id)
+            return Markup(f'<a href="{escape(url)}">{escape(str(record))}</a>')
         return escape(str(record))
 
     def date(self, value):
