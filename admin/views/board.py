@@ -13,8 +13,10 @@ the column figures and one indexed LIMIT query per column, whatever the number o
 
 import datetime as dt
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext, ngettext
@@ -43,9 +45,9 @@ def _locale(user):
     return getattr(user, "locale", None) or "en"
 
 
-def money(amount, currency, user):
+def money(amount, currency, user, locale=None):
     try:
-        return i18n.format_money(amount, currency or "EUR", _locale(user))
+        return i18n.format_money(amount, currency or "EUR", locale or _locale(user))
     except Exception:  # an odd currency code or locale must not break the board
         return i18n.format_money(amount, "EUR", "en")
 
@@ -243,8 +245,16 @@ class CardText:
     def money(self, deal):
         key = (deal.value, deal.currency)
         if key not in self._money:
-            self._money[key] = money(deal.value, deal.currency, self.user)
+            self._money[key] = money(deal.value, deal.currency, self.user, self.locale)
         return self._money[key]
+
+    @cached_property
+    def locale(self):
+        # Parsed once: babel parses a locale name on every call it is given one.
+        try:
+            return Locale.parse(_locale(self.user))
+        except Exception:  # an odd locale in a profile: money() falls back to "en"
+            return _locale(self.user)
 
 
 def move_options(active, closed):
