@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from peewee import OP, Expression, Value, fn
 
-from accord.core import access, deal_totals
+from accord.core import access, closed_totals, deal_totals
 from accord.core.models import (
     RECORD_MODELS,
     Activity,
@@ -225,6 +225,36 @@ def closed_summary(scope, pipeline, days=CLOSED_DAYS, now=None):
     """Deals of `pipeline` closed in the last `days` days: {category: [Amount]} for won,
     lost and unqualified, by closed_at and the stage's category."""
     since = (now or utcnow()) - dt.timedelta(days=days)
+    result = {category: [] for category in CLOSED_CATEGORIES}
+    if closed_totals.available():
+        rows = _closed_rows(scope, pipeline, since)
+    else:
+        rows = _closed_rows_live(scope, pipeline, since)
+    for category, currency, n, total in rows:
+        result[category].append(Amount(currency, int(n), _decimal(total)))
+    for amounts in result.values():
+        amounts.sort(key=lambda a: a.currency)
+    return result
+
+
+def _closed_rows(scope, pipeline, since):
+    """(category, currency, count, total) from the per-day totals (accord.core.closed_totals)."""
+    categories = dict(
+        Stage.select(Stage.id, Stage.category)
+        .where((Stage.pipeline == pipeline.id) & Stage.category.in_(CLOSED_CATEGORIES))
+        .tuples()
+    )
+    merged = {}
+    sums = closed_totals.sums(scope.viewer, pipeline.id, categories, since, scope.owner_ids)
+    for (stage_id, currency), (n, total) in sums.items():
+        key = (categories[stage_id], currency)
+        n_before, total_before = merged.get(key, (0, Decimal(0)))
+        merged[key] = (n_before + n, total_before + total)
+    return [(*key, n, total) for key, (n, total) in merged.items()]
+
+
+def _closed_rows_live(scope, pipeline, since):
+    """(category, currency, count, total) by one GROUP BY over the deals."""
     query = (
         _deals(
             scope,
@@ -240,14 +270,7 @@ def closed_summary(scope, pipeline, days=CLOSED_DAYS, now=None):
         )
         .group_by(Stage.category, Deal.currency)
     )
-    result = {category: [] for category in CLOSED_CATEGORIES}
-    for row in query.dicts():
-        result[row["category"]].append(
-            Amount(row["currency"], int(row["n"]), _decimal(row["total"]))
-        )
-    for amounts in result.values():
-        amounts.sort(key=lambda a: a.currency)
-    return result
+    return list(query.tuples())
 
 
 # The activity feed ----------------------------------------------------------------------
@@ -320,11 +343,6 @@ def feed(scope, kind=None, event=None, before=None, limit=FEED_PAGE):
     # `|| ''`: the kind filter keeps nearly every row, so the newest-first scan of the
     # created_at index must drive the query, not the (entity_kind, …) index plus a sort.
     query = Activity.select().where(Activity.entity_kind.concat("").in_(FEED_KINDS))
-    if scope.owner_ids is not None:
-        ids = scope.owner_ids
-        query = query.where(
-            _in(Activity.owner_id, ids) | (Activity.owner_id.is_null() & _in(Activity.actor, ids))
-        )
     if kind in FEED_KINDS:
         query = query.where(Activity.entity_kind == kind)
     if event in EVENTS:
@@ -334,13 +352,42 @@ def feed(scope, kind=None, event=None, before=None, limit=FEED_PAGE):
         query = query.where(
             (Activity.created_at < when) | ((Activity.created_at == when) & (Activity.id < row_id))
         )
-    rows = list(query.order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit + 1))
+    rows = _newest(query, scope.owner_ids, limit + 1)
     older = cursor_of(rows[limit - 1]) if len(rows) > limit else None
     rows = rows[:limit]
     links = record_links(scope.viewer, rows)
     if scope.hides_records:
         rows = [r for r in rows if (r.entity_kind, r.record_id) in links]
     return FeedPage(rows, older, links, feed_names(rows))
+
+
+# Up to this many owners, the feed reads each one's newest rows from the (owner_id,
+# created_at) index and merges them; more (a big manager tree) use one IN query.
+FEED_OWNERS = 20
+
+
+def _newest(query, owner_ids, n):
+    """The `n` newest rows of `query` in the scope (None: everyone). A scoped row is one
+    whose owner is in it, or unowned with its actor in it: each part is read newest
+    first from its own index and the parts merged, rather than collected whole and
+    sorted (a user's share of a busy feed is thousands of rows)."""
+    newest = (Activity.created_at.desc(), Activity.id.desc())
+    if owner_ids is None:
+        return list(query.order_by(*newest).limit(n))
+    ids = sorted(owner_ids)
+    if not ids:
+        return []
+    if len(ids) <= FEED_OWNERS:
+        parts = [query.where(Activity.owner_id == i) for i in ids]
+        parts += [query.where(Activity.owner_id.is_null() & (Activity.actor == i)) for i in ids]
+    else:
+        parts = [
+            query.where(_in(Activity.owner_id, ids)),
+            query.where(Activity.owner_id.is_null() & _in(Activity.actor, ids)),
+        ]
+    rows = [row for part in parts for row in part.order_by(*newest).limit(n)]
+    rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+    return rows[:n]
 
 
 def record_links(viewer, rows):
@@ -416,12 +463,30 @@ def my_tasks(viewer, now=None, limit=10):
 
 
 def my_appointments(viewer, now=None, limit=10):
-    """Appointments not yet over that the viewer owns or attends, soonest first."""
+    """Appointments not yet over that the viewer owns or attends, soonest first.
+
+    Read in three small parts, each from its own index, and merged: owned ones starting
+    from now on ((owner, starts_at), already in order), owned ones under way ((owner,
+    ends_at, starts_at)), and the ones attended; rather than every appointment the user
+    ever owned collected and sorted."""
     now = now or utcnow()
+    a = Appointment
     attending = Attendee.select(Attendee.appointment).where(Attendee.user == viewer.id)
-    query = Appointment.select().where(
-        ((Appointment.owner == viewer.id) | Appointment.id.in_(attending))
-        & (Appointment.ends_at >= now)
+    soonest = (a.starts_at, a.id)
+    parts = [
+        a.select().where((a.owner == viewer.id) & (a.starts_at >= now)).order_by(*soonest),
+        a.select().where(a.id.in_(attending) & (a.ends_at >= now)).order_by(*soonest),
+    ]
+    parts = [part.limit(limit) for part in parts]
+    # Under way: every one (few), by ends_at so the (owner, ends_at, starts_at) index
+    # serves it rather than a walk through every past one in starts_at order.
+    parts.append(
+        a.select()
+        .where((a.owner == viewer.id) & (a.ends_at >= now) & (a.starts_at < now))
+        .order_by(a.ends_at)
     )
-    query = access.visible(query, viewer, Appointment)
-    return list(query.order_by(Appointment.starts_at, Appointment.id).limit(limit))
+    found = {}
+    for part in parts:
+        for row in access.visible(part, viewer, a):
+            found[row.id] = row
+    return sorted(found.values(), key=lambda row: (row.starts_at, row.id))[:limit]

@@ -158,8 +158,50 @@ def _fts_ready(term):
     return len(term) >= search_index.MIN_TERM and search_index.uses_fts()
 
 
-def _fts_find(user, kind, term, limit):
+# A term with fewer matches than this is "rare": its matching ids are read from the
+# index in ascending rowid order (cheap: FTS5's descending walk over the long doclists of
+# common trigrams costs 5-10x more) and the records fetched by id; commoner terms stream
+# from the index newest first and stop after the page (DESIGN §9).
+CANDIDATES = 500
+
+
+def candidates(table, term, cap=CANDIDATES, expression=None):
+    """Every rowid of `table`'s index matching `term` (a phrase, any substring of three
+    characters or more) or the FTS5 `expression`, newest first; None when there are `cap`
+    or more of them."""
+    fts = search_index.fts_table(table)
+    rows = database.execute_sql(
+        f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT ?",
+        (expression or _phrase(term), cap),
+    ).fetchall()
+    if len(rows) >= cap:
+        return None
+    return sorted((row[0] for row in rows), reverse=True)
+
+
+def _starts(record, term):
+    # The index folds case like str.lower() for the scripts in use (simple folding).
+    return (record.name or "").lower().startswith(term.lower())
+
+
+def _fts_rare(user, kind, term, limit, ids):
+    """All the visible matches among `ids` (a rare term's every match), name-starts-with
+    first, newest first within each."""
+    model, _table, where = FTS_KINDS[kind]
+    query = model.select(model.id, model.name).where(model.id.in_(ids))
+    if where is not None:
+        query = query.where(where)
+    found = list(access.visible(query, user, model).order_by(model.id.desc()))
+    found.sort(key=lambda record: not _starts(record, term))  # stable: newest first stays
+    shown = [record.id for record in found[:limit]]
+    rows = {record.id: record for record in model.select().where(model.id.in_(shown))}
+    return Hits(kind, [rows[i] for i in shown if i in rows], more=len(found) > limit)
+
+
+def _fts_find(user, kind, term, limit, ids=None):
     """Name-starts-with matches first, then the rest, newest first within each."""
+    if ids is not None:
+        return _fts_rare(user, kind, term, limit, ids)
     model, table, where = FTS_KINDS[kind]
     fts = _fts_model(table)
     found, seen = [], set()
@@ -193,17 +235,40 @@ LIST_FIELDS = {
 }
 
 
+# A phone number typed with spaces ("+48 58 686 72 88") is one term, not five words
+# (two of them too short for the index).
+_PHONE = re.compile(r"\+?[\d\s().\-/]+")
+
+
+def words(text):
+    """The terms a list's search box looks for: a phone number whole, else each word."""
+    text = " ".join((text or "").split())
+    if not text:
+        return []
+    if _PHONE.fullmatch(text) and sum(c.isdigit() for c in text) >= search_index.MIN_TERM:
+        return [text]
+    return text.split()
+
+
 def list_clause(model, kind, text, extra=()):
     """A WHERE clause for a list's search box: every word of `text` matches one of the
-    record's searchable texts (or one of the `extra` expressions, e.g. custom values)."""
+    record's searchable texts (or one of the `extra` expressions, e.g. custom values).
+
+    A rare word (fewer than CANDIDATES matches) becomes the list of its matching ids, so
+    the list, its count and its sort work on a few hundred rows; a common one stays a
+    subquery over the index. Without `extra` columns, the words the index can serve are
+    one FTS5 query ("a" AND "b": each word in any of the record's texts)."""
     clause = None
-    for word in (text or "").split():
+    terms = words(text)
+    indexed = [w for w in terms if _fts_ready(w)] if not extra else []
+    if indexed:
+        clause = _fts_clause(model, kind, " AND ".join(_phrase(w) for w in indexed))
+    for word in terms:
+        if word in indexed:
+            continue
         fields = LIST_FIELDS[kind]
         if _fts_ready(word):
-            fts = search_index.fts_table(FTS_KINDS[kind][1])
-            match = model.id.in_(
-                SQL(f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [_phrase(word)])
-            )
+            match = _fts_clause(model, kind, _phrase(word))
         else:
             match = _any(fields, word, "contains")
         for expr in extra:
@@ -212,10 +277,29 @@ def list_clause(model, kind, text, extra=()):
     return clause if clause is not None else SQL("1 = 1")
 
 
+def _fts_clause(model, kind, expression):
+    table = FTS_KINDS[kind][1]
+    ids = candidates(table, None, expression=expression)
+    if ids is not None:
+        return model.id.in_(ids) if ids else SQL("1 = 0")
+    fts = search_index.fts_table(table)
+    return model.id.in_(SQL(f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [expression]))
+
+
 def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
     """{kind: Hits} for every kind in `kinds`, each at most `limit` records the user may
     see, prefix matches first. Raises QueryError for text that cannot be searched."""
     term = clean(text)
     limit = max(1, min(int(limit), 100))
-    find = _fts_find if _fts_ready(term) else _find
-    return {kind: find(user, kind, term, limit) for kind in kinds if kind in QUERIES}
+    if not _fts_ready(term):
+        return {kind: _find(user, kind, term, limit) for kind in kinds if kind in QUERIES}
+    rare = {}  # table -> its every matching id, or None for a common term
+    found = {}
+    for kind in kinds:
+        if kind not in QUERIES:
+            continue
+        table = FTS_KINDS[kind][1]
+        if table not in rare:
+            rare[table] = candidates(table, term)
+        found[kind] = _fts_find(user, kind, term, limit, rare[table])
+    return found

@@ -505,3 +505,53 @@ def test_dashboard_needs_a_login_and_works_without_deals(app, rt, client):
     login(client, lonely.email)
     body = text(client.get("/admin/"))
     assert 'id="open-deals">0<' in body and "Nothing here yet" in body
+
+
+@pytest.mark.parametrize("owners", (0, 1, 20))
+def test_feed_read_per_owner_or_in_one_query_is_the_same(app, w, monkeypatch, owners):
+    """The feed merges each owner's newest rows (up to FEED_OWNERS owners) or reads them
+    with one IN query: a manager's whole feed, page after page, is the oracle's either way."""
+    from accord.core import reports
+
+    monkeypatch.setattr(reports, "FEED_OWNERS", owners)
+    for key in ("M", "R"):
+        user = w.users[key]
+        assert whole_feed(client_for(app, user)) == expected_feed(user), key
+
+
+def test_my_appointments_are_the_oracles(app, w):
+    """Owned ones past, under way and to come, attended ones, other people's, more than
+    fit: the panel's list is the soonest ten not yet over that the viewer may see."""
+    from accord.core import reports
+
+    now = dt.datetime(2030, 6, 1, 12, 0)
+    user, other = w.users["N3"], w.users["N4"]
+    hours = [-50, -3, -1, 0, 1, 2, 5, 8, 13, 21, 34, 55, 89]
+    for n, start in enumerate(hours):
+        owner = user if n % 3 else other
+        appointment = records.create(
+            owner,
+            Appointment,
+            {
+                "title": f"Slot {n}",
+                "starts_at": now + dt.timedelta(hours=start),
+                "ends_at": now + dt.timedelta(hours=start + (60 if n == 0 else 2)),
+            },
+        )
+        if owner is other and n % 2:
+            Attendee.create(appointment=appointment, email=user.email, user=user)
+    for key in ("N3", "R"):
+        viewer = User.get_by_id(w.users[key].id)
+        attending = {a.appointment_id for a in Attendee.select() if a.user_id == viewer.id}
+        wanted = sorted(
+            (
+                a
+                for a in Appointment.select()
+                if (a.owner_id == viewer.id or a.id in attending)
+                and a.ends_at >= now
+                and expected(viewer, "view", a)
+            ),
+            key=lambda a: (a.starts_at, a.id),
+        )[:10]
+        got = reports.my_appointments(viewer, now)
+        assert [a.id for a in got] == [a.id for a in wanted], key

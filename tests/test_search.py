@@ -183,3 +183,58 @@ def test_deleted_records_are_not_found(w):
     records.delete(admin, deal)
     assert not search.search(admin, "Deal of N4")["deal"].records
     assert Deal.get_by_id(deal.id).deleted_at is not None
+
+
+# Rare and common terms take different paths (issue 8): both answer the same ---------
+
+
+TERMS = ("lead", "Lead OfN4", "person.N3@x.test", "555 0101", "acme", "Company of N3", "of")
+
+
+def test_rare_and_common_paths_agree(w, monkeypatch):
+    """A term with few matches is looked up by its ids, a common one streams from the
+    index: with the threshold at 1 every term takes the common path, and the results
+    (prefix matches first, scoped) must be the same."""
+    for key in ("A", "N1", "R"):
+        user = w.users[key]
+        rare = {t: found_ids(search.search(user, t, limit=3)) for t in TERMS}
+        more = {t: {k: h.more for k, h in search.search(user, t, limit=3).items()} for t in TERMS}
+        monkeypatch.setattr(search, "CANDIDATES", 1)
+        common = {t: found_ids(search.search(user, t, limit=3)) for t in TERMS}
+        common_more = {
+            t: {k: h.more for k, h in search.search(user, t, limit=3).items()} for t in TERMS
+        }
+        monkeypatch.undo()
+        assert rare == common, key
+        assert more == common_more, key
+
+
+def listed_leads(client, text):
+    body = client.get("/admin/lead/", query_string={"search": text, "page_size": 100})
+    assert body.status_code == 200
+    return sorted(int(i) for i in re.findall(r"/admin/lead/details/\?id=(\d+)", text_of(body)))
+
+
+def text_of(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("cap", [None, 1])
+def test_list_search_rare_and_common_words(w, client, monkeypatch, cap):
+    """The list's search box: a phone typed with spaces is one term, several words must
+    each match, and the rare (ids) and common (subquery) paths list the same rows."""
+    if cap:
+        monkeypatch.setattr(search, "CANDIDATES", cap)
+    admin = w.users["A"]
+    login(client, admin.email)
+    n1, n4 = w.record("lead", "N1").id, w.record("lead", "N4").id
+    assert listed_leads(client, "+36 30 555 0101") == [n1]
+    assert listed_leads(client, "30 555") == [n1]
+    assert listed_leads(client, "Lead OfN4") == [n4]
+    assert listed_leads(client, "OfN4 Lead") == [n4]  # words in any order
+    assert listed_leads(client, "Lead OfN4 nowhere") == []
+    assert listed_leads(client, "Lead 55") == [n1]  # a short word: LIKE on the rest
+    restricted = w.users["R"]
+    other = client.application.test_client()
+    login(other, restricted.email)
+    assert listed_leads(other, "Lead OfN4") == []  # N4's lead: hidden from R

@@ -13,8 +13,10 @@ the column figures and one indexed LIMIT query per column, whatever the number o
 
 import datetime as dt
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext, ngettext
@@ -26,11 +28,11 @@ from peewee import fn
 from accord.admin.security import wants_json
 from accord.admin.views.base import prefetch
 from accord.admin.views.deal_list import stage_list_url
-from accord.admin.views.formatters import link_to, local_date, related
+from accord.admin.views.formatters import endpoint_of, link_to, local_date, related
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import parse_id
 from accord.core import access, deal_totals, i18n
-from accord.core.models import Deal, LossReason, Pipeline, Stage, UnqualifiedReason
+from accord.core.models import Contact, Deal, LossReason, Pipeline, Stage, UnqualifiedReason
 from accord.core.services import Forbidden, NotFound, ValidationError, deals, records
 from accord.core.services import pipelines as pipeline_service
 
@@ -43,9 +45,9 @@ def _locale(user):
     return getattr(user, "locale", None) or "en"
 
 
-def money(amount, currency, user):
+def money(amount, currency, user, locale=None):
     try:
-        return i18n.format_money(amount, currency or "EUR", _locale(user))
+        return i18n.format_money(amount, currency or "EUR", locale or _locale(user))
     except Exception:  # an odd currency code or locale must not break the board
         return i18n.format_money(amount, "EUR", "en")
 
@@ -99,10 +101,160 @@ def column_figures(user, stages):
     return figures
 
 
+# What a card shows and what the access check reads: not the whole row (custom values,
+# addresses), which costs more to build than the card itself on a full board.
+CARD_FIELDS = (
+    Deal.id, Deal.name, Deal.value, Deal.currency, Deal.hot, Deal.estimated_close_date,
+    Deal.stage, Deal.pipeline, Deal.owner, Deal.contact, Deal.organization, Deal.deleted_at,
+    Deal.updated_at,
+)  # fmt: skip
+
+
 def column_cards(user, stage):
     """The column's most recently changed deals (index on stage, updated_at)."""
-    query = access.visible(Deal.select().where(Deal.stage == stage.id), user, Deal)
+    query = access.visible(Deal.select(*CARD_FIELDS).where(Deal.stage == stage.id), user, Deal)
     return list(query.order_by(Deal.updated_at.desc(), Deal.id.desc()).limit(CARDS_PER_COLUMN))
+
+
+# A card names its contact and company and links them if the viewer may see them.
+LINKED_FIELDS = (
+    Contact.id, Contact.name, Contact.is_organization, Contact.organization, Contact.owner,
+    Contact.deleted_at,
+)  # fmt: skip
+
+
+def lean_prefetch(rows, name, columns):
+    """Like base.prefetch for one foreign key, loading only `columns` of the targets."""
+    ids = {row.__data__.get(name) for row in rows} - {None}
+    if not ids:
+        return
+    target = type(rows[0])._meta.fields[name].rel_model
+    query = target.select(*columns).where(target.id.in_(sorted(ids)))
+    found = {obj.id: obj for obj in query}
+    for row in rows:
+        obj = found.get(row.__data__.get(name))
+        if obj is not None:
+            row.__rel__[name] = obj
+
+
+class CardText:
+    """Per-page helpers for the cards: a board shows hundreds, so the texts every card
+    repeats are translated once, datasheet URLs are built from one url_for per kind,
+    and dates and amounts are formatted once per distinct value."""
+
+    def __init__(self, user):
+        self.user = user
+        self.labels = {
+            "hot_title": gettext("Hot deal"),
+            "hot": gettext("Hot"),
+            "close": gettext("Estimated close"),
+            "close_overdue": gettext("Estimated close, overdue"),
+            "unassigned": gettext("Unassigned"),
+            "move": gettext("Move"),
+        }
+        self._move_to = gettext("Move %(deal)s to", deal="\x00")
+        self._prefixes, self._dates, self._money = {}, {}, {}
+
+    def move_label(self, deal):
+        return Markup(escape(self._move_to).replace("\x00", escape(deal.name)))
+
+    def url(self, endpoint, record_id):
+        prefix = self._prefixes.get(endpoint)
+        if prefix is None:
+            # "/admin/deal/details/?id=0" -> everything before the id
+            prefix = url_for(f"{endpoint}.details_view", id=0)[:-1]
+            self._prefixes[endpoint] = prefix
+        return prefix + str(int(record_id))
+
+    def link(self, record):
+        """formatters.link_to for a card: a link if the viewer may see the record."""
+        if record is None:
+            return ""
+        endpoint = endpoint_of(record)
+        if endpoint and access.can_see(self.user, record):
+            url = self.url(endpoint, record.id)
+            return Markup(f'<a href="{escape(url)}">{escape(str(record))}</a>')
+        return escape(str(record))
+
+    def date(self, value):
+        if value not in self._dates:
+            self._dates[value] = local_date(value)
+        return self._dates[value]
+
+    def card(self, deal, stage, page):
+        """One card's HTML (what the board.html macro rendered, built in Python: a
+        board holds hundreds of cards and a Jinja macro call per card was most of
+        the page's time). `page` holds the page-wide values: today, can_edit,
+        move_url, token, pipeline and move_options."""
+        e, t = escape, self.labels
+        person = related(deal, "contact")
+        org = related(deal, "organization") or (person and related(person, "organization"))
+        closes = deal.estimated_close_date
+        overdue = closes and closes < page["today"]
+        editable = page["can_edit"](deal)
+        draggable = ' draggable="true"' if editable else ""
+        out = [
+            f'<article class="accord-card{" accord-card-hot" if deal.hot else ""}" '
+            f'id="deal-{e(deal.id)}" data-deal="{e(deal.id)}" data-stage="{e(stage.id)}" '
+            f'data-name="{e(deal.name)}"{draggable}>',
+            '<div class="accord-card-top"><a class="accord-card-name" '
+            f'href="{e(self.url("deal", deal.id))}" draggable="false">{e(deal.name)}</a>',
+        ]
+        if deal.hot:
+            out.append(
+                f'<span class="badge badge-danger accord-hot" title="{e(t["hot_title"])}">'
+                f"{e(t['hot'])}</span>"
+            )
+        out.append("</div>")
+        if org or person:
+            between = " · " if org and person else ""
+            out.append(
+                f'<div class="accord-card-who">{e(self.link(org))}{between}'
+                f"{e(self.link(person))}</div>"
+            )
+        out.append(
+            '<div class="accord-card-facts"><span class="accord-card-value">'
+            f"{e(self.money(deal))}</span>"
+        )
+        if closes:
+            title = t["close_overdue"] if overdue else t["close"]
+            out.append(
+                f'<span class="accord-card-close{" accord-overdue" if overdue else ""}" '
+                f'title="{e(title)}">{e(self.date(closes))}</span>'
+            )
+        out.append('</div><div class="accord-card-owner">')
+        if deal.owner_id:
+            out.append(str(e(deal.owner.name)))
+        else:
+            out.append(f'<span class="text-muted">{e(t["unassigned"])}</span>')
+        out.append("</div>")
+        if editable:
+            out.append(
+                f'<details class="accord-card-move"><summary>{e(t["move"])}</summary>'
+                f'<form method="post" action="{e(page["move_url"])}" class="accord-move-form">'
+                f'<input type="hidden" name="csrf_token" value="{e(page["token"])}">'
+                f'<input type="hidden" name="deal" value="{e(deal.id)}">'
+                f'<input type="hidden" name="pipeline" value="{e(page["pipeline"].id)}">'
+                '<div class="accord-move-buttons" role="group" '
+                f'aria-label="{e(self.move_label(deal))}">'
+                f"{e(page['move_options'][stage.id])}</div></form></details>"
+            )
+        out.append("</article>")
+        return Markup("".join(out))
+
+    def money(self, deal):
+        key = (deal.value, deal.currency)
+        if key not in self._money:
+            self._money[key] = money(deal.value, deal.currency, self.user, self.locale)
+        return self._money[key]
+
+    @cached_property
+    def locale(self):
+        # Parsed once: babel parses a locale name on every call it is given one.
+        try:
+            return Locale.parse(_locale(self.user))
+        except Exception:  # an odd locale in a profile: money() falls back to "en"
+            return _locale(self.user)
 
 
 def move_options(active, closed):
@@ -168,14 +320,26 @@ class BoardView(GateMixin, BaseView):
             (s for s in stages if s.is_closed), key=lambda s: CLOSED_ORDER.index(s.category)
         )
         figures = column_figures(user, active)
+        text = CardText(user)
         cards = {s.id: column_cards(user, s) for s in active}
         shown = [d for rows in cards.values() for d in rows]
-        prefetch(shown, ["contact", "organization", "owner"])
+        lean_prefetch(shown, "contact", LINKED_FIELDS)
+        lean_prefetch(shown, "organization", LINKED_FIELDS)
+        prefetch(shown, ["owner"])
         # A deal without its own organization shows its contact's company.
         people = [d.contact for d in shown if d.organization_id is None and d.contact_id]
-        prefetch([p for p in people if p is not None], ["organization"])
+        lean_prefetch([p for p in people if p is not None], "organization", LINKED_FIELDS)
+        page = {
+            "today": today_for(user),
+            "can_edit": lambda deal: access.can(user, "edit", deal),
+            "move_url": url_for(".move"),
+            "token": generate_csrf(),
+            "pipeline": pipeline,
+            "move_options": move_options(active, closed),
+        }
         return self.render(
             "accord/board.html",
+            card_html=lambda deal, stage: text.card(deal, stage, page),
             user=user,
             pipeline=pipeline,
             pipelines=list(pipeline_service.pipelines()),
@@ -183,12 +347,13 @@ class BoardView(GateMixin, BaseView):
             closed=closed,
             figures=figures,
             cards=cards,
-            move_options=move_options(active, closed),
-            move_url=url_for(".move"),
-            token=generate_csrf(),
-            today=today_for(user),
+            move_options=page["move_options"],
+            move_url=page["move_url"],
+            token=page["token"],
+            today=page["today"],
             more_url=stage_list_url,
-            money=lambda deal: money(deal.value, deal.currency, user),
+            money=text.money,
+            text=text,
             link_to=link_to,
             related=related,
             local_date=local_date,
@@ -196,7 +361,7 @@ class BoardView(GateMixin, BaseView):
             close_labels=CLOSE_LABELS,
             loss_reasons=list(LossReason.select().order_by(LossReason.name)),
             unqualified_reasons=list(UnqualifiedReason.select().order_by(UnqualifiedReason.name)),
-            can_edit=lambda deal: access.can(user, "edit", deal),
+            can_edit=page["can_edit"],
         )
 
     # Moving a card -----------------------------------------------------------------------

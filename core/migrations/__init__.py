@@ -11,6 +11,7 @@ from accord.core.migrations import (
     m0007_webhooks,
     m0008_exports,
     m0009_deal_totals_triggers,
+    m0010_closed_days,
 )
 
 CORE_MIGRATIONS = [
@@ -23,4 +24,5 @@ CORE_MIGRATIONS = [
     Migration("core", 7, "webhooks", m0007_webhooks.apply),
     Migration("core", 8, "exports", m0008_exports.apply),
     Migration("core", 9, "deal totals triggers", m0009_deal_totals_triggers.apply),
+    Migration("core", 10, "closed deals per day", m0010_closed_days.apply),
 ]
