@@ -80,6 +80,8 @@ def prepare(root, contacts, deals, database_url=None, log=print):
         data.counts, data.build_seconds = marker.get("counts", {}), marker.get("build_seconds")
         data.reused = True
         log(f"data: reusing {home} ({contacts:,} contacts, {deals:,} deals, {data.label})")
+        # Data built by older code: bring its schema up to this checkout's migrations.
+        _run(data, accord_command("migrate"), log)
         _custom_field(data, log)
         data.facts = {**data.facts, "custom": {"deal": (KEY, VALUE)}}
         return data
