@@ -238,3 +238,25 @@ def test_list_search_rare_and_common_words(w, client, monkeypatch, cap):
     other = client.application.test_client()
     login(other, restricted.email)
     assert listed_leads(other, "Lead OfN4") == []  # N4's lead: hidden from R
+
+
+@pytest.mark.parametrize(
+    "term", ["OfN", "Lead", "person.N3@x", "Acme", "555 01", "+44 20", "company of"]
+)
+def test_trigram_id_path_finds_what_the_one_query_finds(w, monkeypatch, term):
+    """PostgreSQL collects a term's ids from one trigram index scan per column, then sorts
+    those; past TRGM_CAP matches it falls back to the one ORed query. Both give the same
+    records in the same order, for every kind and role (run here on any database)."""
+    monkeypatch.setattr(search.search_index, "uses_trigram", lambda db=None: True)
+    shown = 0
+    for key in ("A", "N1", "R"):
+        user = w.users[key]
+        for kind in search.KINDS:
+            monkeypatch.setattr(search, "TRGM_CAP", 5000)
+            by_ids = search._find(user, kind, term, 3)
+            monkeypatch.setattr(search, "TRGM_CAP", 1)  # every term is "common" now
+            by_query = search._find(user, kind, term, 3)
+            assert [r.id for r in by_ids.records] == [r.id for r in by_query.records], (key, kind)
+            assert by_ids.more == by_query.more
+            shown += len(by_ids.records)
+    assert shown > 0
