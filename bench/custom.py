@@ -46,6 +46,12 @@ def main(admin_email):
         with rt.db.atomic():
             filled = rt.db.execute_sql(sql).rowcount
         print(f"custom field deal.{KEY}: {filled} value(s) filled in")
+        if not rt.config.is_sqlite:
+            # Where autovacuum is off (as on the CI machine), bulk updates and the summary
+            # triggers leave dead rows that would slow every figure: measure a vacuumed
+            # database, as autovacuum keeps one in production.
+            rt.db.execute_sql("VACUUM ANALYZE")
+            print("vacuumed and analyzed")
 
 
 if __name__ == "__main__":

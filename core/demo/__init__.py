@@ -994,9 +994,11 @@ class _Generator:
         for table in tables:
             table.reset_sequence()
         if "Postgres" in type(database.obj).__name__:
-            # Bulk-loaded tables have no statistics until autovacuum gets to them; without
-            # them the planner guesses a handful of rows and picks full scans.
-            database.execute_sql("ANALYZE")
+            # Bulk-loaded tables have no statistics until autovacuum gets to them (never,
+            # where it is off); without them the planner guesses a handful of rows and
+            # picks full scans. VACUUM also clears the summary rows the triggers rewrote
+            # once per deal (it cannot run inside a transaction).
+            database.execute_sql("ANALYZE" if database.in_transaction() else "VACUUM ANALYZE")
         counts = {
             "users": n_users,
             "organizations": n_orgs,
