@@ -245,7 +245,7 @@ def test_list_search_rare_and_common_words(w, client, monkeypatch, cap):
 )
 def test_trigram_id_path_finds_what_the_one_query_finds(w, monkeypatch, term):
     """PostgreSQL collects a term's ids from one trigram index scan per column, then sorts
-    those; past TRGM_CAP matches it falls back to the one ORed query. Both give the same
+    those; past TRGM_CAP matches it takes them as a subquery. Both give the same
     records in the same order, for every kind and role (run here on any database)."""
     monkeypatch.setattr(search.search_index, "uses_trigram", lambda db=None: True)
     shown = 0
