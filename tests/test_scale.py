@@ -192,6 +192,23 @@ def test_migration_six_is_idempotent_and_creates_its_indexes(rt):
         assert m0006_scale.index_name(table, columns) in names, (table, columns)
 
 
+def test_postgresql_sort_indexes_end_with_the_id(rt):
+    """The lists break ties by id; SQLite (rowid) and InnoDB (primary key) append it to
+    every index by themselves, PostgreSQL needs it spelled out (migration 11)."""
+    from accord.core.migrations import m0011_sort_tiebreak as m11
+
+    with write():
+        m11.apply(database.obj)  # a second time: nothing fails
+    postgres = "Postgres" in type(database.obj).__name__
+    for table, columns in m11.SORTS:
+        indexes = {i.name: i.columns for i in database.get_indexes(table)}
+        if postgres:
+            assert indexes.get(m11.sort_index_name(table, columns)) == [*columns, "id"]
+            assert m0006_scale.index_name(table, columns) not in indexes  # replaced
+        else:
+            assert m11.sort_index_name(table, columns) not in indexes
+
+
 def test_accord_reindex_command(accord):  # noqa: F811
     assert accord("migrate").exit_code == 0
     result = accord("reindex")

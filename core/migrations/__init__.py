@@ -12,6 +12,7 @@ from accord.core.migrations import (
     m0008_exports,
     m0009_deal_totals_triggers,
     m0010_closed_days,
+    m0011_sort_tiebreak,
 )
 
 CORE_MIGRATIONS = [
@@ -25,4 +26,5 @@ CORE_MIGRATIONS = [
     Migration("core", 8, "exports", m0008_exports.apply),
     Migration("core", 9, "deal totals triggers", m0009_deal_totals_triggers.apply),
     Migration("core", 10, "closed deals per day", m0010_closed_days.apply),
+    Migration("core", 11, "sort indexes end with the id", m0011_sort_tiebreak.apply),
 ]
