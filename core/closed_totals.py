@@ -24,6 +24,7 @@ from peewee import (
     fn,
 )
 
+from accord.core import deal_totals
 from accord.core.db import database
 from accord.core.models.base import BaseModel
 
@@ -122,11 +123,7 @@ def install(db=None):
     )
     if isinstance(db, PostgresqlDatabase):
         db.execute_sql(_PG_FUNCTION)
-        db.execute_sql(f"DROP TRIGGER IF EXISTS {TABLE}_sync ON deal")
-        db.execute_sql(
-            f"CREATE TRIGGER {TABLE}_sync AFTER INSERT OR UPDATE OR DELETE ON deal "
-            f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_trigger()"
-        )
+        deal_totals.install_pg_triggers(db, TABLE, _WATCHED)
     else:
         for sql in _sqlite_triggers():
             db.execute_sql(sql)

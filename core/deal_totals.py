@@ -109,20 +109,21 @@ def install(db=None):
         refill(db)
 
 
-def install_pg_triggers(db):
-    """Inserts and deletes always; updates only when a summed column changes, so an edit
-    of a name or a custom value (or a bulk UPDATE of a million deals) leaves the hot
-    summary rows alone."""
-    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _WATCHED.split(", "))
+def install_pg_triggers(db, table=TABLE, watched=_WATCHED):
+    """The PostgreSQL triggers of a deal summary `table` (its function `<table>_trigger`):
+    inserts and deletes always; updates only when a summed column (`watched`) changes, so
+    an edit of a name or a custom value (or a bulk UPDATE of a million deals) leaves the
+    hot summary rows alone."""
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched.split(", "))
     for old in ("sync", "insert_delete", "update"):
-        db.execute_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{old} ON deal")
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_{old} ON deal")
     db.execute_sql(
-        f"CREATE TRIGGER {TABLE}_insert_delete AFTER INSERT OR DELETE ON deal "
-        f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_trigger()"
+        f"CREATE TRIGGER {table}_insert_delete AFTER INSERT OR DELETE ON deal "
+        f"FOR EACH ROW EXECUTE FUNCTION {table}_trigger()"
     )
     db.execute_sql(
-        f"CREATE TRIGGER {TABLE}_update AFTER UPDATE OF {_WATCHED} ON deal "
-        f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {TABLE}_trigger()"
+        f"CREATE TRIGGER {table}_update AFTER UPDATE OF {watched} ON deal "
+        f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {table}_trigger()"
     )
 
 
