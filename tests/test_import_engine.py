@@ -280,3 +280,25 @@ def test_tags_on_create_update_and_revert(world, tmp_path):
     assert names("ann@example.com") == ["Cold, maybe", "VIP"]
     run.revert(admin, ImportJob.get_by_id(job.id))
     assert RecordTag.select().count() == 0
+
+
+def test_postgres_planner_statistics_follow_the_import(world, tmp_path):
+    """Without fresh statistics PostgreSQL planned each batch's match lookup as a scan
+    of the whole table (autovacuum may be off, and never runs inside a long import)."""
+    from accord.core.db import database
+    from accord.plugins.import_csv import writing
+
+    if not writing.is_postgres():
+        pytest.skip("PostgreSQL only: SQLite's planner needs no statistics here")
+
+    def analyzed():
+        database.execute_sql("SELECT pg_stat_clear_snapshot()")
+        sql = "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'contact'"
+        return database.execute_sql(sql).fetchone()[0]
+
+    database.execute_sql("ANALYZE contact")  # the planner's count: the few world records
+    before = analyzed()
+    rows = "".join(f"P{i},Q,p{i}@example.com\n" for i in range(6_000))
+    job = do_import(world.users["A"], write(tmp_path, "First Name,Last Name,Email\n" + rows))
+    assert job.created == 6_000
+    assert analyzed() > before

@@ -163,6 +163,7 @@ class Importer:
         self.seen = KeyLines()
         self.key_field = job.match_by
         self._match_sql = None
+        self.statistics = writing.Statistics({self.model._meta.table_name, "contact"})
         self.batches = ImportBatch.select().where(ImportBatch.job == job).count()
         fields = self.model._meta.sorted_fields
         self.columns = [f.column_name for f in fields]
@@ -382,6 +383,8 @@ class Importer:
                     started,
                     final,
                 )
+            for table, first, last in created:
+                self.statistics.added(table, last - first + 1)
         if self.progress:
             self.progress(job)
         self.batches += 1

@@ -116,6 +116,37 @@ def delete_ids(table, ids, chunk=500):
         database.execute_sql(f"DELETE FROM {quote(table)} WHERE id IN ({marks})", part)
 
 
+class Statistics:
+    """Keeps PostgreSQL's planner statistics of the tables an import grows.
+
+    Without them (autovacuum off, or not yet run between batches) the per-batch match
+    lookup was planned as a scan of the whole table: 78 ms per 500 keys at 200k rows,
+    growing with the table. ANALYZE samples a fixed number of rows, so running it each
+    time a table has doubled costs a few hundred milliseconds in all."""
+
+    def __init__(self, tables):
+        self.active = is_postgres()
+        self.rows = {}
+        self.grown = dict.fromkeys(tables, 0)
+        if self.active:
+            for table in tables:
+                cursor = database.execute_sql(
+                    "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (quote(table),)
+                )
+                self.rows[table] = max(0, (cursor.fetchone() or [0])[0])
+
+    def added(self, table, n):
+        """Count n new rows of `table`; ANALYZE it once it has grown by as many rows as
+        the planner last counted (reltuples), and not before 5,000 new rows."""
+        if not self.active or table not in self.grown:
+            return
+        self.grown[table] += n
+        if self.grown[table] >= max(5_000, self.rows[table]):
+            database.execute_sql(f"ANALYZE {quote(table)}")
+            self.rows[table] += self.grown[table]
+            self.grown[table] = 0
+
+
 def ranges(ids):
     """Sorted ids -> [[first, last], …] (a batch's reserved ids are mostly one range)."""
     out = []
