@@ -52,7 +52,25 @@ def format_datetime(value, locale="en", timezone="UTC", format="medium"):
     if value is None:
         return ""
     local = to_local(value, timezone)
+    if isinstance(locale, str) and format in ("medium", "short"):
+        # Babel's own composition ("{1}, {0}": date, time), from parts that repeat down
+        # a list: the date by day, the time by second (these patterns name no zone).
+        return (
+            _datetime_pattern(locale, format)
+            .replace("{0}", _cached_time(local.time(), locale, format))
+            .replace("{1}", _cached_date(local.date(), locale, format))
+        )
     return babel_dates.format_datetime(local, format=format, locale=_locale(locale))
+
+
+@lru_cache(maxsize=256)
+def _datetime_pattern(locale, format):
+    return babel_dates.get_datetime_format(format, locale=_locale(locale)).replace("'", "")
+
+
+@lru_cache(maxsize=8192)
+def _cached_time(value, locale, format):
+    return babel_dates.format_time(value, format=format, locale=_locale(locale))
 
 
 def format_date(value, locale="en", format="medium"):

@@ -13,10 +13,8 @@ the column figures and one indexed LIMIT query per column, whatever the number o
 
 import datetime as dt
 from decimal import Decimal
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext, ngettext
@@ -154,6 +152,7 @@ class CardText:
         }
         self._move_to = gettext("Move %(deal)s to", deal="\x00")
         self._prefixes, self._dates, self._money = {}, {}, {}
+        self._fixed = None
 
     def move_label(self, deal):
         return Markup(escape(self._move_to).replace("\x00", escape(deal.name)))
@@ -186,75 +185,82 @@ class CardText:
         board holds hundreds of cards and a Jinja macro call per card was most of
         the page's time). `page` holds the page-wide values: today, can_edit,
         move_url, token, pipeline and move_options."""
-        e, t = escape, self.labels
+        e, t = escape, self.fixed(page)
         person = related(deal, "contact")
         org = related(deal, "organization") or (person and related(person, "organization"))
         closes = deal.estimated_close_date
         overdue = closes and closes < page["today"]
         editable = page["can_edit"](deal)
         draggable = ' draggable="true"' if editable else ""
+        deal_id, name = int(deal.id), e(deal.name)
         out = [
             f'<article class="accord-card{" accord-card-hot" if deal.hot else ""}" '
-            f'id="deal-{e(deal.id)}" data-deal="{e(deal.id)}" data-stage="{e(stage.id)}" '
-            f'data-name="{e(deal.name)}"{draggable}>',
+            f'id="deal-{deal_id}" data-deal="{deal_id}" data-stage="{int(stage.id)}" '
+            f'data-name="{name}"{draggable}>',
             '<div class="accord-card-top"><a class="accord-card-name" '
-            f'href="{e(self.url("deal", deal.id))}" draggable="false">{e(deal.name)}</a>',
+            f'href="{e(self.url("deal", deal_id))}" draggable="false">{name}</a>',
         ]
         if deal.hot:
-            out.append(
-                f'<span class="badge badge-danger accord-hot" title="{e(t["hot_title"])}">'
-                f"{e(t['hot'])}</span>"
-            )
+            out.append(t["hot_badge"])
         out.append("</div>")
         if org or person:
             between = " · " if org and person else ""
             out.append(
-                f'<div class="accord-card-who">{e(self.link(org))}{between}'
-                f"{e(self.link(person))}</div>"
+                f'<div class="accord-card-who">{self.link(org)}{between}{self.link(person)}</div>'
             )
         out.append(
             '<div class="accord-card-facts"><span class="accord-card-value">'
             f"{e(self.money(deal))}</span>"
         )
         if closes:
-            title = t["close_overdue"] if overdue else t["close"]
             out.append(
                 f'<span class="accord-card-close{" accord-overdue" if overdue else ""}" '
-                f'title="{e(title)}">{e(self.date(closes))}</span>'
+                f'title="{t["close_overdue"] if overdue else t["close"]}">'
+                f"{e(self.date(closes))}</span>"
             )
         out.append('</div><div class="accord-card-owner">')
         if deal.owner_id:
             out.append(str(e(deal.owner.name)))
         else:
-            out.append(f'<span class="text-muted">{e(t["unassigned"])}</span>')
+            out.append(t["unassigned_span"])
         out.append("</div>")
         if editable:
             out.append(
-                f'<details class="accord-card-move"><summary>{e(t["move"])}</summary>'
-                f'<form method="post" action="{e(page["move_url"])}" class="accord-move-form">'
-                f'<input type="hidden" name="csrf_token" value="{e(page["token"])}">'
-                f'<input type="hidden" name="deal" value="{e(deal.id)}">'
-                f'<input type="hidden" name="pipeline" value="{e(page["pipeline"].id)}">'
-                '<div class="accord-move-buttons" role="group" '
+                f'{t["move_head"]}<input type="hidden" name="deal" value="{deal_id}">'
+                f'{t["move_pipeline"]}<div class="accord-move-buttons" role="group" '
                 f'aria-label="{e(self.move_label(deal))}">'
-                f"{e(page['move_options'][stage.id])}</div></form></details>"
+                f"{t['move_options'][stage.id]}</div></form></details>"
             )
         out.append("</article>")
         return Markup("".join(out))
 
+    def fixed(self, page):
+        """The escaped markup every card of this page repeats, built on the first card."""
+        done = self._fixed
+        if done is None:
+            e, t = escape, self.labels
+            done = self._fixed = {
+                "hot_badge": f'<span class="badge badge-danger accord-hot" '
+                f'title="{e(t["hot_title"])}">{e(t["hot"])}</span>',
+                "close": str(e(t["close"])),
+                "close_overdue": str(e(t["close_overdue"])),
+                "unassigned_span": f'<span class="text-muted">{e(t["unassigned"])}</span>',
+                "move_head": f'<details class="accord-card-move"><summary>{e(t["move"])}'
+                f'</summary><form method="post" action="{e(page["move_url"])}" '
+                'class="accord-move-form">'
+                f'<input type="hidden" name="csrf_token" value="{e(page["token"])}">',
+                "move_pipeline": '<input type="hidden" name="pipeline" '
+                f'value="{e(page["pipeline"].id)}">',
+                "move_options": {k: str(e(v)) for k, v in page["move_options"].items()},
+            }
+        return done
+
     def money(self, deal):
         key = (deal.value, deal.currency)
         if key not in self._money:
-            self._money[key] = money(deal.value, deal.currency, self.user, self.locale)
+            # By locale name: core.i18n keeps formatted amounts across requests then.
+            self._money[key] = money(deal.value, deal.currency, self.user)
         return self._money[key]
-
-    @cached_property
-    def locale(self):
-        # Parsed once: babel parses a locale name on every call it is given one.
-        try:
-            return Locale.parse(_locale(self.user))
-        except Exception:  # an odd locale in a profile: money() falls back to "en"
-            return _locale(self.user)
 
 
 def move_options(active, closed):
