@@ -43,6 +43,7 @@ from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
 from accord.core import access
 from accord.core import search as search_engine
+from accord.core.by_ids import select_by_ids
 from accord.core.db import write
 from accord.core.services import Forbidden, NotFound, ValidationError, activity, records
 
@@ -122,8 +123,7 @@ def prefetch(rows, names, columns=None):
             continue
         target = field.rel_model
         picked = [getattr(target, c) for c in (columns or {}).get(name, ())]
-        query = target.select(*picked).where(target.id.in_(sorted(ids)))
-        found = {obj.id: obj for obj in query}
+        found = {obj.id: obj for obj in select_by_ids(target, sorted(ids), picked)}
         for row in rows:
             obj = found.get(row.__data__.get(name))
             if obj is not None:

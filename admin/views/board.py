@@ -30,6 +30,7 @@ from accord.admin.views.formatters import endpoint_of, link_to, local_date, rela
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import parse_id
 from accord.core import access, deal_totals, i18n
+from accord.core.by_ids import select_by_ids
 from accord.core.models import Contact, Deal, LossReason, Pipeline, Stage, UnqualifiedReason
 from accord.core.services import Forbidden, NotFound, ValidationError, deals, records
 from accord.core.services import pipelines as pipeline_service
@@ -127,8 +128,7 @@ def lean_prefetch(rows, name, columns):
     if not ids:
         return
     target = type(rows[0])._meta.fields[name].rel_model
-    query = target.select(*columns).where(target.id.in_(sorted(ids)))
-    found = {obj.id: obj for obj in query}
+    found = {obj.id: obj for obj in select_by_ids(target, sorted(ids), columns)}
     for row in rows:
         obj = found.get(row.__data__.get(name))
         if obj is not None:
