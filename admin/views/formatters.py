@@ -154,9 +154,11 @@ def badge(view, context, model, name):
     term = related(model, name)
     if term is None:
         return ""
-    kind = type(term).__name__.lower()
-    return Markup('<span class="badge accord-badge accord-{}-{}" title="{}">{}</span>').format(
-        kind, term.id, term.name, term.name
+    kind, shown = type(term).__name__.lower(), escape(term.name)
+    # An f-string, not Markup.format: a list shows one per row.
+    return Markup(
+        f'<span class="badge accord-badge accord-{kind}-{int(term.id)}" title="{shown}">'
+        f"{shown}</span>"
     )
 
 
