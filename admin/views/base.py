@@ -22,6 +22,7 @@ from flask import (
     jsonify,
     redirect,
     request,
+    url_for,
 )
 from flask_admin import expose
 from flask_admin.actions import action
@@ -58,6 +59,8 @@ LIST_ARGS = ("page", "page_size", "sort", "desc", "search", "count")
 # COUNT on every page costs a full scan at a million rows (DESIGN §9); a capped one reads
 # at most COUNT_CAP + 1 index entries.
 COUNT_CAP = 1_000
+# What werkzeug's url building leaves unquoted in a query string.
+_URL_SAFE = "!$'()*,/:;?@"
 _FILTER_ARG = re.compile(r"flt(\d{1,3})_(\w{1,60})")
 _DIGITS = re.compile(r"\d{1,12}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -469,6 +472,24 @@ class AccessModelView(GateMixin, ModelView):
     def list_cell(self, name, context):
         """row -> the value a list cell shows (views with computed columns override)."""
         return list_rows.plain_cell(self, name, context)
+
+    def get_url(self, endpoint, **kwargs):
+        """url_for, except for this view's own list: a list page links itself a few dozen
+        times (sort headers, pager, page sizes), so its path is built once a request and
+        the query string appended as url_for would (in order, None left out)."""
+        if endpoint != ".index_view":
+            return super().get_url(endpoint, **kwargs)
+        bases = g.setdefault("_accord_list_urls", {})
+        base = bases.get(self.endpoint)
+        if base is None:
+            base = bases[self.endpoint] = url_for(f"{self.endpoint}.index_view")
+        items = [
+            (key, item)
+            for key, value in kwargs.items()
+            for item in (value if isinstance(value, (list, tuple)) else (value,))
+            if item is not None
+        ]
+        return f"{base}?{urlencode(items, safe=_URL_SAFE)}" if items else base
 
     # List parameters: an allowlist (SECURITY C15) -------------------------------------
 
