@@ -17,6 +17,7 @@ from wtforms import SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import Optional
 
+from accord.admin.views.filters import held_options
 from accord.admin.views.gate import current_user
 from accord.core import custom_index, custom_values
 from accord.core.db import database
@@ -130,16 +131,21 @@ class _CheckboxFilter(pf.BooleanEqualFilter):
         return query.where(~truthy | self.column.is_null())
 
 
+def _tag_options():
+    return [(t.id, t.name) for t in Tag.select().order_by(Tag.name)]
+
+
 class TagFilter(pf.BasePeeweeFilter):
     """Records carrying a tag (one indexed subquery on record_tag)."""
 
     def __init__(self, model, name):
-        super().__init__(
-            model.id,
-            name,
-            options=lambda: [(str(t.id), t.name) for t in Tag.select().order_by(Tag.name)],
-        )
+        super().__init__(model.id, name, options=None)
         self.model = model
+
+    def get_options(self, view):
+        if not has_request_context():
+            return None  # start-up: no database reads
+        return held_options(_tag_options)
 
     def apply(self, query, value):
         tagged = RecordTag.select(RecordTag.record_id).where(

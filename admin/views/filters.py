@@ -8,10 +8,41 @@ value that is not one of them.
 
 from flask import g, has_request_context
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from accord.admin.views.lookups import parse_id
+from accord.core import reference_data
 from accord.core.models import User
+
+# Options read from reference data, per filter and locale, while reference_data's
+# counter stays the same (one read of it per request instead of a query per filter).
+_HELD = reference_data.Held()
+
+
+def reference_version():
+    """reference_data's counter, read once per request."""
+    if "_accord_reference_version" not in g:
+        g._accord_reference_version = reference_data.version()
+    return g._accord_reference_version
+
+
+def reference_options(load):
+    """Mark an options function as reading reference data tables only
+    (reference_data.TABLES): its options may then be held between requests."""
+    load.reference = True
+    return load
+
+
+def held_options(load):
+    """[(key, label), …] from `load` (a long-lived function: it keys what is held),
+    held while the reference data is unchanged."""
+    options = _HELD.get(
+        (load, str(get_locale())),
+        reference_version(),
+        lambda: tuple((str(k), str(label)) for k, label in load()),
+    )
+    return list(options)
 
 
 class ChoiceFilter(BasePeeweeFilter):
@@ -27,7 +58,11 @@ class ChoiceFilter(BasePeeweeFilter):
         # Read once per request: the filter bar and the check of a chosen value both ask.
         memo = g.setdefault("_accord_filter_options", {})
         if id(self) not in memo:
-            memo[id(self)] = (self, [(str(key), str(label)) for key, label in self._options()])
+            if getattr(self._options, "reference", False):
+                options = held_options(self._options)
+            else:
+                options = [(str(key), str(label)) for key, label in self._options()]
+            memo[id(self)] = (self, options)
         return memo[id(self)][1]
 
     def clean(self, value):
@@ -69,12 +104,16 @@ class EmptyFilter(BasePeeweeFilter):
         return self._operation
 
 
+@reference_options
 def user_options():
     users = User.select().where(User.active == True).order_by(User.first_name, User.email)  # noqa: E712
     return [(u.id, u.name) for u in users]
 
 
 def query_options(query_factory, label=str):
+    """Options from a query of reference data tables (reference_data.TABLES)."""
+
+    @reference_options
     def options():
         return [(row.id, label(row)) for row in query_factory()]
 

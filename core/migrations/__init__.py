@@ -13,6 +13,7 @@ from accord.core.migrations import (
     m0009_deal_totals_triggers,
     m0010_closed_days,
     m0011_sort_tiebreak,
+    m0012_reference_version,
 )
 
 CORE_MIGRATIONS = [
@@ -27,4 +28,5 @@ CORE_MIGRATIONS = [
     Migration("core", 9, "deal totals triggers", m0009_deal_totals_triggers.apply),
     Migration("core", 10, "closed deals per day", m0010_closed_days.apply),
     Migration("core", 11, "sort indexes end with the id", m0011_sort_tiebreak.apply),
+    Migration("core", 12, "reference data version", m0012_reference_version.apply),
 ]
