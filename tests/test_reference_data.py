@@ -82,3 +82,19 @@ def test_held_values_are_keyed_by_counter():
     for i in range(reference_data.Held.LIMIT + 5):  # bounded, whatever the keys
         held.get(("key", i), 3, lambda: i)
     assert len(held._values) <= reference_data.Held.LIMIT
+
+
+def test_custom_field_columns_follow_a_new_field(client, world):
+    from accord.core.models import CustomField
+
+    login(client, world.users["A"].email)
+    assert "Shoe size" not in client.get("/admin/contact/").get_data(as_text=True)
+    with write():
+        CustomField.create(
+            entity_kind="contact", key="shoe", label="Shoe size", type="number", show_in_list=True
+        )
+    assert "Shoe size" in client.get("/admin/contact/").get_data(as_text=True)
+    with write():
+        CustomField.update(label="Boot size").where(CustomField.key == "shoe").execute()
+    page = client.get("/admin/contact/").get_data(as_text=True)
+    assert "Boot size" in page and "Shoe size" not in page

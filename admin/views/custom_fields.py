@@ -17,9 +17,9 @@ from wtforms import SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import Optional
 
-from accord.admin.views.filters import held_options
+from accord.admin.views.filters import held_options, reference_version
 from accord.admin.views.gate import current_user
-from accord.core import custom_index, custom_values
+from accord.core import custom_index, custom_values, reference_data
 from accord.core.db import database
 from accord.core.fields import FieldError, field_type
 from accord.core.models import CUSTOM_FIELD_ENTITIES, RecordTag, Tag
@@ -29,10 +29,18 @@ PREFIX = "custom__"
 TEXT_TYPES = ("text", "paragraph", "email", "phone", "url", "address")
 
 
+# Custom field definitions per kind, shared by the requests of this process while the
+# reference data is unchanged (read only: never change one of these instances).
+_HELD_DEFINITIONS = reference_data.Held()
+
+
 def _definitions(kind):
     cache = g.setdefault("_accord_custom_defs", {})
     if kind not in cache:
-        cache[kind] = custom_values.definitions(kind)
+        held = _HELD_DEFINITIONS.get(
+            kind, reference_version(), lambda: tuple(custom_values.definitions(kind))
+        )
+        cache[kind] = list(held)
     return cache[kind]
 
 
