@@ -80,7 +80,7 @@ def test_held_values_are_keyed_by_counter():
     assert held.get("k", 2, lambda: "e") == "c"
     assert filters.reference_options(lambda: []).reference is True
     for i in range(reference_data.Held.LIMIT + 5):  # bounded, whatever the keys
-        held.get(("key", i), 3, lambda: i)
+        held.get(("key", i), 3, lambda i=i: i)
     assert len(held._values) <= reference_data.Held.LIMIT
 
 
@@ -98,3 +98,21 @@ def test_custom_field_columns_follow_a_new_field(client, world):
         CustomField.update(label="Boot size").where(CustomField.key == "shoe").execute()
     page = client.get("/admin/contact/").get_data(as_text=True)
     assert "Boot size" in page and "Shoe size" not in page
+
+
+def test_list_owner_and_status_names_follow_renames(client, world):
+    from accord.core.models import Contact
+
+    login(client, world.users["A"].email)
+    owner = world.users["M"]
+    with write():
+        Contact.create(name="Held Person", owner=owner.id, status=Status.select().first().id)
+    page = client.get("/admin/contact/?search=Held").get_data(as_text=True)
+    assert owner.name in page
+    with write():
+        User.update(first_name="Zebedee", last_name="Quill").where(User.id == owner.id).execute()
+        Status.update(name="Brand new status").where(
+            Status.id == Status.select().first().id
+        ).execute()
+    page = client.get("/admin/contact/?search=Held").get_data(as_text=True)
+    assert "Zebedee Quill" in page and "Brand new status" in page

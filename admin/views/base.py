@@ -42,6 +42,7 @@ from accord.admin.app import current_runtime
 from accord.admin.views import exports, formatters, list_rows
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
+from accord.admin.views.reference import held_table
 from accord.core import access
 from accord.core import search as search_engine
 from accord.core.by_ids import select_by_ids
@@ -125,6 +126,13 @@ def prefetch(rows, names, columns=None):
         if not ids:
             continue
         target = field.rel_model
+        held = held_table(target)
+        if held is not None:  # users, statuses, stages …: held per process
+            for row in rows:
+                obj = held.get(row.__data__.get(name))
+                if obj is not None:
+                    row.__rel__[name] = obj
+            continue
         picked = [getattr(target, c) for c in (columns or {}).get(name, ())]
         found = {obj.id: obj for obj in select_by_ids(target, sorted(ids), picked)}
         for row in rows:

@@ -17,8 +17,9 @@ from wtforms import SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import Optional
 
-from accord.admin.views.filters import held_options, reference_version
+from accord.admin.views.filters import held_options
 from accord.admin.views.gate import current_user
+from accord.admin.views.reference import reference_version
 from accord.core import custom_index, custom_values, reference_data
 from accord.core.db import database
 from accord.core.fields import FieldError, field_type

@@ -12,19 +12,13 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from accord.admin.views.lookups import parse_id
+from accord.admin.views.reference import reference_version
 from accord.core import reference_data
 from accord.core.models import User
 
 # Options read from reference data, per filter and locale, while reference_data's
 # counter stays the same (one read of it per request instead of a query per filter).
 _HELD = reference_data.Held()
-
-
-def reference_version():
-    """reference_data's counter, read once per request."""
-    if "_accord_reference_version" not in g:
-        g._accord_reference_version = reference_data.version()
-    return g._accord_reference_version
 
 
 def reference_options(load):
