@@ -6,6 +6,7 @@ name alone (DESIGN §5). Every user-provided text is escaped.
 """
 
 import datetime as dt
+from contextvars import ContextVar
 from decimal import Decimal
 
 from flask import g, has_request_context, url_for
@@ -17,10 +18,17 @@ from accord.admin.views.gate import current_user
 from accord.core import access, i18n
 from accord.core.models import Contact, utcnow
 
+# The viewer while a list's rows are rendered (list_rows.render_rows): a page formats
+# hundreds of cells, and even a lookup in flask.g per cell showed.
+PAGE_VIEWER = ContextVar("accord_page_viewer", default=None)
+
 
 def viewer():
     """The logged-in user, looked up once per request (a list page formats hundreds of
     cells for them; the login and logout views format none)."""
+    user = PAGE_VIEWER.get()
+    if user is not None:
+        return user
     if not has_request_context():
         return current_user()
     if "_accord_viewer" not in g:

@@ -16,6 +16,8 @@ from flask_admin.model import template as row_templates
 from flask_admin.tools import rec_getattr
 from markupsafe import Markup, escape
 
+from accord.admin.views import formatters
+
 # Stand-ins substituted per row: plain word characters that survive URL quoting and
 # HTML escaping unchanged.
 PK = "accordpk0rowid"
@@ -146,6 +148,14 @@ def render_rows(view, context, data, actions_enabled, csrf):
     """The <tr> elements of `data` (the list page's rows) as Markup."""
     if not data:
         return Markup("")
+    token = formatters.PAGE_VIEWER.set(formatters.viewer())
+    try:
+        return _render_rows(view, context, data, actions_enabled, csrf)
+    finally:
+        formatters.PAGE_VIEWER.reset(token)
+
+
+def _render_rows(view, context, data, actions_enabled, csrf):
     columns = [name for name, _label in view._list_columns]
     cells = [view.list_cell(name, context) for name in columns]
     editable = set(view.column_editable_list or ()) if view.can_edit else set()
