@@ -102,10 +102,10 @@ def plain_cell(view, name, context):
 class Editor:
     """One column's inline-edit widget, rendered once with stand-ins for id and value."""
 
-    def __init__(self, view, name, sample_row, csrf):
+    def __init__(self, view, name, form, csrf):
         self.name = name
         try:
-            field = view.list_form(obj=sample_row)[name]
+            field = form[name]
             self.kind = field.type
             html = str(field(pk=PK, display_value=SHOWN, csrf=csrf))
         except Exception:  # e.g. a select with no value to show: upstream's way per row
@@ -159,7 +159,13 @@ def _render_rows(view, context, data, actions_enabled, csrf):
     columns = [name for name, _label in view._list_columns]
     cells = [view.list_cell(name, context) for name in columns]
     editable = set(view.column_editable_list or ()) if view.can_edit else set()
-    editors = {name: Editor(view, name, data[0], csrf) for name in columns if name in editable}
+    editors = {}
+    if editable & set(columns):
+        try:
+            form = view.list_form(obj=data[0])  # one form for every column's widget
+        except Exception:  # each Editor then falls back to upstream's way per row
+            form = None
+        editors = {name: Editor(view, name, form, csrf) for name in columns if name in editable}
     buttons = None
     if view.column_display_actions:
         buttons = row_actions(view, context, view.get_list_row_actions(), data[0])
