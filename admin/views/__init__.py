@@ -25,6 +25,7 @@ from accord.admin.views.notification_rules import notification_rules_view
 from accord.admin.views.notifications import install as install_notifications
 from accord.admin.views.notifications import notifications_view
 from accord.admin.views.profile import profile_view
+from accord.admin.views.quick_add import menu_links as add_menu_links
 from accord.admin.views.quick_add import quick_add_view
 from accord.admin.views.records import record_views
 from accord.admin.views.search import search_view
@@ -68,6 +69,7 @@ def init_back_office(app, rt):
         admin.add_views(*(guard(view) for view in views or ()))
     app.jinja_env.globals["accord_cached_menu"] = menu_cache.cached_menu
     app.jinja_env.globals["accord_static_url"] = static_urls.static_url
+    app.jinja_env.globals["accord_add_links"] = add_menu_links
     return admin
 
 
