@@ -411,7 +411,9 @@ def _fts_clause(model, kind, expression, memo, match_limit, found):
         lambda: _count_upto(table, expression, dense_from),
     )
     if match_limit is not None:
-        if n >= dense_from:  # below dense_from, n counted every match
+        # Below dense_from, n counted every match; at dense_from, it has them all or
+        # more than match_limit when dense_from is the larger.
+        if n >= dense_from and dense_from < match_limit:
             n = _memo(
                 memo,
                 ("count", table, expression, match_limit),

@@ -276,6 +276,7 @@ PATHS = {
     "dense": (1, 10**9, 10_000, 20_000),  # dense_from = 1: every common term is dense
     "sampled": (1, 1, 2, 3),  # counts from 2-3 matches: incomplete, the full count next
     "dense sampled": (1, 10**9, 2, 3),
+    "dense, sampled below it": (3, 10**9, 2, 3),  # dense_from 3 >= the samples
 }
 
 
