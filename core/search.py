@@ -312,6 +312,10 @@ def words(text):
 DENSE_SHARE = 50
 
 
+# `match_limit` for a count over every match (the sample left some out).
+EVERY_MATCH = "every"
+
+
 @dataclass
 class ListSearch:
     """A list search box's WHERE clause and what the list may assume about it."""
@@ -320,6 +324,9 @@ class ListSearch:
     # At most CANDIDATES rows match (ids from the index): sort them by an expression, so
     # that SQLite fetches them by id instead of walking a sort index in search of them.
     few: bool = False
+    # A word matches at least 1/DENSE_SHARE of the rows: counting its first matches in
+    # the index (`match_limit`) usually settles a capped count.
+    dense: bool = False
     # False when `match_limit` left some of the index's matches out: the clause then
     # selects a subset of the matches (a lower bound for a count).
     complete: bool = True
@@ -330,7 +337,7 @@ def list_clause(model, kind, text, extra=(), memo=None):
     return list_search(model, kind, text, extra, memo).clause
 
 
-def list_search(model, kind, text, extra=(), memo=None, match_limit=None):
+def list_search(model, kind, text, extra=(), memo=None, match_limit=None, dense=True):
     """ListSearch for a list's search box: every word of `text` matches one of the
     record's searchable texts (or one of the `extra` expressions, e.g. custom values).
 
@@ -340,7 +347,10 @@ def list_search(model, kind, text, extra=(), memo=None, match_limit=None):
     one FTS5 query ("a" AND "b": each word in any of the record's texts). `memo` (a dict
     kept for one request) saves asking the index the same question twice; `match_limit`
     takes only the first that many matches of each index query (a count's cheap lower
-    bound: `complete` says whether any were left out)."""
+    bound: `complete` says whether any were left out; EVERY_MATCH counts them all).
+    `dense=False` keeps a dense term a plain subquery: for lists narrowed by a scope or
+    filters, whose own indexes SQLite would walk instead (without statistics it takes
+    them for selective), finding the matches few and far between."""
     memo = {} if memo is None else memo
     found = ListSearch(None)
     clause = None
@@ -348,14 +358,14 @@ def list_search(model, kind, text, extra=(), memo=None, match_limit=None):
     indexed = [w for w in terms if _fts_ready(w)] if not extra else []
     if indexed:
         expression = " AND ".join(_phrase(w) for w in indexed)
-        clause, found.few = _fts_clause(model, kind, expression, memo, match_limit, found)
+        clause, found.few = _fts_clause(model, kind, expression, memo, match_limit, found, dense)
     for word in terms:
         if word in indexed:
             continue
         fields = LIST_FIELDS[kind]
         if _fts_ready(word):
             # Under an OR with the extra columns: other rows may match, never "few".
-            match, _few = _fts_clause(model, kind, _phrase(word), memo, match_limit, found)
+            match, _few = _fts_clause(model, kind, _phrase(word), memo, match_limit, found, dense)
         else:
             match = _any(fields, word, "contains")
         for expr in extra:
@@ -391,45 +401,64 @@ def _dense_from(table, memo):
     return _memo(memo, ("dense", table), compute)
 
 
-def _fts_clause(model, kind, expression, memo, match_limit, found):
-    """(the condition "the record matches `expression` in the index", whether it names
-    few ids); notes on `found` when `match_limit` leaves matches out."""
-    table = FTS_KINDS[kind][1]
-    ids = _memo(
-        memo,
-        ("ids", table, expression),
-        lambda: candidates(table, None, CANDIDATES, expression=expression),
-    )
-    if ids is not None:
-        return (model.id.in_(ids) if ids else SQL("1 = 0")), True
+def _first_matches(table, expression, cap):
+    """The lowest `cap` rowids of `table`'s index matching `expression`, ascending."""
     fts = search_index.fts_table(table)
-    sub = SQL(f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [expression])
+    rows = database.execute_sql(
+        f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT ?", (expression, cap)
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _is_dense(table, expression, first, memo):
+    """Does `expression` match at least 1/DENSE_SHARE of `table`'s rows? Asked of the
+    index (counting up to that many) only when its first CANDIDATES matches lie that
+    close together: most common terms are settled by what was read already."""
+    if first[-1] > len(first) * DENSE_SHARE:
+        return False
     dense_from = _dense_from(table, memo)
     n = _memo(
         memo,
         ("count", table, expression, dense_from),
         lambda: _count_upto(table, expression, dense_from),
     )
-    if match_limit is not None:
-        # Below dense_from, n counted every match; at dense_from, it has them all or
-        # more than match_limit when dense_from is the larger.
-        if n >= dense_from and dense_from < match_limit:
-            n = _memo(
-                memo,
-                ("count", table, expression, match_limit),
-                lambda: _count_upto(table, expression, match_limit),
-            )
-        if n < match_limit:
-            return model.id.in_(sub), False
-        found.complete = False
-        limited = SQL(
-            f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT ?)", [expression, match_limit]
-        )
-        return model.id.in_(limited), False
-    if n >= dense_from:
+    return n >= dense_from
+
+
+def _fts_clause(model, kind, expression, memo, match_limit, found, dense):
+    """(the condition "the record matches `expression` in the index", whether it names
+    few ids); notes on `found` a dense term, and when `match_limit` leaves matches out."""
+    table = FTS_KINDS[kind][1]
+    first = _memo(
+        memo,
+        ("first", table, expression, CANDIDATES),
+        lambda: _first_matches(table, expression, CANDIDATES),
+    )
+    if len(first) < CANDIDATES:
+        ids = sorted(first, reverse=True)
+        return (model.id.in_(ids) if ids else SQL("1 = 0")), True
+    fts = search_index.fts_table(table)
+    sub = SQL(f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [expression])
+    if not dense or not _is_dense(table, expression, first, memo):
+        return model.id.in_(sub), False
+    found.dense = True
+    if match_limit is None:
         # "+id": the IN list cannot drive the query, so a list page walks its sort index.
         return NodeList((SQL("+"), model.id), glue="").in_(sub), False
-    return model.id.in_(sub), False
+    if match_limit == EVERY_MATCH:
+        return model.id.in_(sub), False  # a count: from the matches, no sort to spare
+    n = _memo(
+        memo,
+        ("count", table, expression, match_limit),
+        lambda: _count_upto(table, expression, match_limit),
+    )
+    if n < match_limit:
+        return model.id.in_(sub), False
+    found.complete = False
+    limited = SQL(
+        f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT ?)", [expression, match_limit]
+    )
+    return model.id.in_(limited), False
 
 
 def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):

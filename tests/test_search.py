@@ -272,10 +272,10 @@ STAGE_CHIP = re.compile(
 PATHS = {
     # name: (CANDIDATES, DENSE_SHARE, COUNT_SAMPLE, STAGE_SAMPLE)
     "rare": (500, 50, 10_000, 20_000),
-    "common": (1, 1, 10_000, 20_000),  # dense_from = max(1, top // 1): never dense
+    "common": (1, 1, 10_000, 20_000),  # never dense: the first match lies past id 1
+    "common, small samples": (1, 1, 2, 3),  # samples are for dense terms only
     "dense": (1, 10**9, 10_000, 20_000),  # dense_from = 1: every common term is dense
-    "sampled": (1, 1, 2, 3),  # counts from 2-3 matches: incomplete, the full count next
-    "dense sampled": (1, 10**9, 2, 3),
+    "dense sampled": (1, 10**9, 2, 3),  # counts from 2-3 matches: the full count next
     "dense, sampled below it": (3, 10**9, 2, 3),  # dense_from 3 >= the samples
 }
 

@@ -57,8 +57,8 @@ LIST_ARGS = ("page", "page_size", "sort", "desc", "search", "count")
 # COUNT on every page costs a full scan at a million rows (DESIGN §9); a capped one reads
 # at most COUNT_CAP + 1 index entries.
 COUNT_CAP = 1_000
-# A common search term's count first looks at this many of its matches in the index.
-COUNT_SAMPLE = 10_000
+# A dense search term's count first looks at this many of its matches in the index.
+COUNT_SAMPLE = 20_000
 _FILTER_ARG = re.compile(r"flt(\d{1,3})_(\w{1,60})")
 _DIGITS = re.compile(r"\d{1,12}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -332,12 +332,19 @@ class AccessModelView(GateMixin, ModelView):
     # full-text index) instead of LIKE over column_searchable_list.
     search_kind = None
 
-    def apply_search(self, query, text, joins, match_limit=None):
+    def apply_search(self, query, text, joins, match_limit=None, narrowed=False):
         """Every word must match one of the searchable fields."""
         if self.search_kind:
             extra = [f for f in self._search_fields if not isinstance(f, Field)]
+            narrowed = narrowed or not access.sees_all(current_user())
             found = search_engine.list_search(
-                self.model, self.search_kind, text, extra, _search_memo(), match_limit
+                self.model,
+                self.search_kind,
+                text,
+                extra,
+                _search_memo(),
+                match_limit,
+                dense=not narrowed,
             )
             query = query.where(found.clause)
             # Travels with the query through its clones (filters, sort, page).
@@ -360,7 +367,7 @@ class AccessModelView(GateMixin, ModelView):
         (search_engine.list_search): a subset, for a capped count."""
         query, joins = self.get_query(), set()
         if self._search_supported and text:
-            query = self.apply_search(query, text, joins, match_limit)
+            query = self.apply_search(query, text, joins, match_limit, narrowed=bool(filters))
         for index, _name, value in filters or ():
             flt = self._filters[index]
             query = self._handle_join(query, flt.column, joins)
@@ -372,10 +379,10 @@ class AccessModelView(GateMixin, ModelView):
         previous, and the list says "1,000+" with a link to count them all)."""
         if request.args.get("count") == "exact":
             return query.order_by().count()
-        if search and searched(query) is not None and not searched(query).few:
-            # A common term: first count among its first matches in the index (read in
-            # order, no more than needed), which settles "1,000+" or an exact count
-            # unless the filters and the scope leave too few of them.
+        if search and searched(query) is not None and searched(query).dense:
+            # A dense term: first count among its first matches in the index (read in
+            # order, not all of them), which settles "1,000+" or an exact count unless
+            # the filters and the scope leave too few of them.
             sample, _joins = self.filtered_query(search, filters, match_limit=COUNT_SAMPLE)
             capped = sample.order_by().limit(COUNT_CAP + 1).count()
             if capped > COUNT_CAP:
@@ -383,6 +390,7 @@ class AccessModelView(GateMixin, ModelView):
                 return None
             if searched(sample).complete:
                 return capped
+            query, _joins = self.filtered_query(search, filters, search_engine.EVERY_MATCH)
         capped = query.order_by().limit(COUNT_CAP + 1).count()
         if capped <= COUNT_CAP:
             return capped

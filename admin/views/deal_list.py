@@ -13,6 +13,7 @@ from accord.admin.views.base import _FILTER_ARG, searched
 from accord.admin.views.filters import ChoiceFilter
 from accord.admin.views.gate import current_user
 from accord.core import deal_totals
+from accord.core import search as search_engine
 from accord.core.models import STAGE_CATEGORIES, Contact, Deal, Pipeline, Stage
 
 OUTCOMES = {
@@ -124,22 +125,23 @@ def totals_scope(view, filters):
 
 
 STAGE_CAP = 10_000
-# A common search term's stage counts first look at this many of its matches in the index.
+# A dense search term's stage counts first look at this many of its matches in the index.
 STAGE_SAMPLE = 20_000
 
 
 def searched_counts(view, search, filters):
-    """capped_counts of the list's rows. A common search term is first counted among its
+    """capped_counts of the list's rows. A dense search term is first counted among its
     first STAGE_SAMPLE matches in the index (read in order, not all of them): enough
     when they hold more than STAGE_CAP listed deals (the counts are lower bounds then,
     as past the cap anyway) or when the index has no more matches."""
     query = filtered_query(view, search, filters)
     found = searched(query)
-    if search and found is not None and not found.few:
+    if search and found is not None and found.dense:
         sample = filtered_query(view, search, filters, match_limit=STAGE_SAMPLE)
         counts = capped_counts(sample)
         if searched(sample).complete or any(isinstance(n, str) for n in counts.values()):
             return counts
+        query = filtered_query(view, search, filters, search_engine.EVERY_MATCH)
     return capped_counts(query)
 
 
