@@ -447,13 +447,9 @@ def _fts_clause(model, kind, expression, memo, match_limit, found, dense):
         return NodeList((SQL("+"), model.id), glue="").in_(sub), False
     if match_limit == EVERY_MATCH:
         return model.id.in_(sub), False  # a count: from the matches, no sort to spare
-    n = _memo(
-        memo,
-        ("count", table, expression, match_limit),
-        lambda: _count_upto(table, expression, match_limit),
-    )
-    if n < match_limit:
-        return model.id.in_(sub), False
+    # Whether the first match_limit are all of them is not asked: a dense term in an
+    # unnarrowed list settles a capped count from them, and a count they leave open
+    # counts every match next.
     found.complete = False
     limited = SQL(
         f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT ?)", [expression, match_limit]

@@ -276,7 +276,7 @@ PATHS = {
     "common, small samples": (1, 1, 2, 3),  # samples are for dense terms only
     "dense": (1, 10**9, 10_000, 20_000),  # dense_from = 1: every common term is dense
     "dense sampled": (1, 10**9, 2, 3),  # counts from 2-3 matches: the full count next
-    "dense, sampled below it": (3, 10**9, 2, 3),  # dense_from 3 >= the samples
+    "dense, 3 candidates": (3, 10**9, 2, 3),  # fewer than 3 matches: ids
 }
 
 

@@ -58,7 +58,7 @@ LIST_ARGS = ("page", "page_size", "sort", "desc", "search", "count")
 # at most COUNT_CAP + 1 index entries.
 COUNT_CAP = 1_000
 # A dense search term's count first looks at this many of its matches in the index.
-COUNT_SAMPLE = 20_000
+COUNT_SAMPLE = 2_000
 _FILTER_ARG = re.compile(r"flt(\d{1,3})_(\w{1,60})")
 _DIGITS = re.compile(r"\d{1,12}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
