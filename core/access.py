@@ -109,6 +109,12 @@ def visible(query, user, model=None):
     return query.where(False)
 
 
+def sees_all(user):
+    """Does `user` see every record (no scope narrows their lists)?"""
+    rules = _rules(user)
+    return rules is not None and rules["view"] == "all"
+
+
 def can_see(user, record):
     rules = _rules(user)
     if rules is None or record is None:

@@ -35,7 +35,7 @@ from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
-from peewee import AutoField, Field, ForeignKeyField, Model
+from peewee import SQL, AutoField, Field, ForeignKeyField, Model, NodeList, Ordering
 from wtfpeewee.fields import SelectQueryField
 
 from accord.admin.app import current_runtime
@@ -62,6 +62,8 @@ LIST_ARGS = ("page", "page_size", "sort", "desc", "search", "count")
 COUNT_CAP = 1_000
 # What werkzeug's url building leaves unquoted in a query string.
 _URL_SAFE = "!$'()*,/:;?@"
+# A dense search term's count first looks at this many of its matches in the index.
+COUNT_SAMPLE = 2_000
 _FILTER_ARG = re.compile(r"flt(\d{1,3})_(\w{1,60})")
 _DIGITS = re.compile(r"\d{1,12}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -69,6 +71,29 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def bad_request():
     abort(400)
+
+
+def _search_memo():
+    """What the search index answered during this request (the list, its count and the
+    deal list's stage counts ask it the same questions)."""
+    if not has_request_context():
+        return {}
+    return g.setdefault("accord_search_memo", {})
+
+
+def searched(query):
+    """The ListSearch a list query was searched with, or None."""
+    return getattr(query, "_accord_search", None)
+
+
+def by_expression(ordering):
+    """The same sort over an expression of the column ("+col" on SQLite): a few rows
+    picked by id are then fetched by id and sorted, not looked for along the sort
+    column's index (0.12 s at 800,000 contacts)."""
+    if not isinstance(ordering, Ordering):
+        return ordering
+    node = NodeList((SQL("+"), ordering.node), glue="")
+    return Ordering(node, ordering.direction, ordering.collation, ordering.nulls)
 
 
 def clean_text(value, limit=MAX_TEXT):
@@ -318,11 +343,24 @@ class AccessModelView(GateMixin, ModelView):
     # full-text index) instead of LIKE over column_searchable_list.
     search_kind = None
 
-    def apply_search(self, query, text, joins):
+    def apply_search(self, query, text, joins, match_limit=None, narrowed=False):
         """Every word must match one of the searchable fields."""
         if self.search_kind:
             extra = [f for f in self._search_fields if not isinstance(f, Field)]
-            return query.where(search_engine.list_clause(self.model, self.search_kind, text, extra))
+            narrowed = narrowed or not access.sees_all(current_user())
+            found = search_engine.list_search(
+                self.model,
+                self.search_kind,
+                text,
+                extra,
+                _search_memo(),
+                match_limit,
+                dense=not narrowed,
+            )
+            query = query.where(found.clause)
+            # Travels with the query through its clones (filters, sort, page).
+            query._accord_search = found
+            return query
         for value in text.split(" "):
             if not value:
                 continue
@@ -334,22 +372,36 @@ class AccessModelView(GateMixin, ModelView):
             query = query.where(stmt)
         return query
 
-    def filtered_query(self, text, filters):
-        """The list's rows (scoped, searched, filtered), unsorted and unpaginated."""
+    def filtered_query(self, text, filters, match_limit=None):
+        """The list's rows (scoped, searched, filtered), unsorted and unpaginated. With
+        `match_limit`, the search takes only the first that many matches of the index
+        (search_engine.list_search): a subset, for a capped count."""
         query, joins = self.get_query(), set()
         if self._search_supported and text:
-            query = self.apply_search(query, text, joins)
+            query = self.apply_search(query, text, joins, match_limit, narrowed=bool(filters))
         for index, _name, value in filters or ():
             flt = self._filters[index]
             query = self._handle_join(query, flt.column, joins)
             query = flt.apply(query, flt.clean(value))
         return query, joins
 
-    def list_count(self, query):
+    def list_count(self, query, search=None, filters=None):
         """The exact count up to COUNT_CAP; None beyond (the pager then shows next and
         previous, and the list says "1,000+" with a link to count them all)."""
         if request.args.get("count") == "exact":
             return query.order_by().count()
+        if search and searched(query) is not None and searched(query).dense:
+            # A dense term: first count among its first matches in the index (read in
+            # order, not all of them), which settles "1,000+" or an exact count unless
+            # the filters and the scope leave too few of them.
+            sample, _joins = self.filtered_query(search, filters, match_limit=COUNT_SAMPLE)
+            capped = sample.order_by().limit(COUNT_CAP + 1).count()
+            if capped > COUNT_CAP:
+                g.accord_count_capped = True
+                return None
+            if searched(sample).complete:
+                return capped
+            query, _joins = self.filtered_query(search, filters, search_engine.EVERY_MATCH)
         capped = query.order_by().limit(COUNT_CAP + 1).count()
         if capped <= COUNT_CAP:
             return capped
@@ -369,7 +421,10 @@ class AccessModelView(GateMixin, ModelView):
         if sort_column is not None and sort_column not in self._sortable_columns:
             bad_request()  # upstream: KeyError -> 500
         query, joins = self.filtered_query(search, filters)
-        count = self.list_count(query) if execute and has_request_context() else None
+        if execute and has_request_context():
+            count = self.list_count(query, search, filters)
+        else:
+            count = None
         if sort_column is not None:
             order = [(self._sortable_columns[sort_column], sort_desc)]
         else:
@@ -378,6 +433,9 @@ class AccessModelView(GateMixin, ModelView):
             query, joins = self._order_by(query, joins, order)
         else:
             query = query.order_by(self.model.id.desc())
+        found = searched(query)
+        if found is not None and found.few:
+            query = query.order_by(*(by_expression(o) for o in query._order_by))
         if page_size is None:
             page_size = self.page_size
         if page_size:

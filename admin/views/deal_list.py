@@ -9,10 +9,11 @@ from flask_admin.contrib.peewee.tools import parse_like_term
 from flask_babel import lazy_gettext as _l
 from peewee import SQL, fn
 
-from accord.admin.views.base import _FILTER_ARG
+from accord.admin.views.base import _FILTER_ARG, searched
 from accord.admin.views.filters import ChoiceFilter
 from accord.admin.views.gate import current_user
 from accord.core import deal_totals
+from accord.core import search as search_engine
 from accord.core.models import STAGE_CATEGORIES, Contact, Deal, Pipeline, Stage
 
 OUTCOMES = {
@@ -64,10 +65,10 @@ class OutcomeFilter(BasePeeweeFilter):
 # The per-stage count -------------------------------------------------------------------
 
 
-def filtered_query(view, search, filters):
+def filtered_query(view, search, filters, match_limit=None):
     """The list's query with its search and filters, unsorted and unpaginated: the view's
     own (AccessModelView.filtered_query), so the counts describe exactly the listed rows."""
-    return view.filtered_query(search, filters)[0]
+    return view.filtered_query(search, filters, match_limit)[0]
 
 
 def stage_counts(view, search, filters):
@@ -88,7 +89,7 @@ def stage_counts(view, search, filters):
         ).items():
             counts[stage_id] = counts.get(stage_id, 0) + int(n)
     else:
-        counts = capped_counts(filtered_query(view, search, filters))
+        counts = searched_counts(view, search, filters)
     if not counts:
         return []
     stages = (
@@ -124,6 +125,24 @@ def totals_scope(view, filters):
 
 
 STAGE_CAP = 10_000
+# A dense search term's stage counts first look at this many of its matches in the index.
+STAGE_SAMPLE = 12_000
+
+
+def searched_counts(view, search, filters):
+    """capped_counts of the list's rows. A dense search term is first counted among its
+    first STAGE_SAMPLE matches in the index (read in order, not all of them): enough
+    when they hold more than STAGE_CAP listed deals (the counts are lower bounds then,
+    as past the cap anyway) or when the index has no more matches."""
+    query = filtered_query(view, search, filters)
+    found = searched(query)
+    if search and found is not None and found.dense:
+        sample = filtered_query(view, search, filters, match_limit=STAGE_SAMPLE)
+        counts = capped_counts(sample)
+        if searched(sample).complete or any(isinstance(n, str) for n in counts.values()):
+            return counts
+        query = filtered_query(view, search, filters, search_engine.EVERY_MATCH)
+    return capped_counts(query)
 
 
 def capped_counts(query):
