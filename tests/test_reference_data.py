@@ -116,3 +116,13 @@ def test_list_owner_and_status_names_follow_renames(client, world):
         ).execute()
     page = client.get("/admin/contact/?search=Held").get_data(as_text=True)
     assert "Zebedee Quill" in page and "Brand new status" in page
+
+
+def test_deal_list_stage_counts_follow_a_renamed_pipeline(client, world):
+    login(client, world.users["A"].email)
+    page = client.get("/admin/deal/").get_data(as_text=True)
+    assert 'id="stage-counts"' in page and "Renamed pipeline" not in page
+    with write():
+        Pipeline.update(name="Renamed pipeline").execute()
+    page = client.get("/admin/deal/").get_data(as_text=True)
+    assert "Renamed pipeline:" in page

@@ -12,6 +12,7 @@ from peewee import SQL, fn
 from accord.admin.views.base import _FILTER_ARG, searched
 from accord.admin.views.filters import ChoiceFilter
 from accord.admin.views.gate import current_user
+from accord.admin.views.reference import held_table
 from accord.core import deal_totals
 from accord.core import search as search_engine
 from accord.core.models import STAGE_CATEGORIES, Contact, Deal, Pipeline, Stage
@@ -82,7 +83,8 @@ def stage_counts(view, search, filters):
         # maintained totals (keyed by stage and owner), not a scan of the deals.
         stage_ids, owner_ids = scope
         if stage_ids is None:
-            stage_ids = [s.id for s in Stage.select(Stage.id)]
+            held = held_table(Stage)
+            stage_ids = list(held) if held is not None else [s.id for s in Stage.select(Stage.id)]
         counts = {}
         for (stage_id, _currency), (n, *_sums) in deal_totals.sums(
             current_user(), stage_ids, owner_ids
@@ -92,14 +94,32 @@ def stage_counts(view, search, filters):
         counts = searched_counts(view, search, filters)
     if not counts:
         return []
-    stages = (
-        Stage.select(Stage, Pipeline)
-        .join(Pipeline)
-        .where(Stage.id.in_(list(counts)))
-        .order_by(Pipeline.position, Pipeline.id, Stage.position, Stage.id)
-    )
+    stages = stages_in_order(list(counts))
     arg = filter_arg(view, Deal.stage)
     return [(stage, counts[stage.id], _with_stage(arg, stage.id)) for stage in stages]
+
+
+def stages_in_order(ids):
+    """The stages `ids` with their pipelines, in pipeline and stage order; from the
+    reference tables held per process when they are (copies: those are shared)."""
+    stages, pipelines = held_table(Stage), held_table(Pipeline)
+    if stages is None or pipelines is None:
+        return list(
+            Stage.select(Stage, Pipeline)
+            .join(Pipeline)
+            .where(Stage.id.in_(ids))
+            .order_by(Pipeline.position, Pipeline.id, Stage.position, Stage.id)
+        )
+    out = []
+    for stage_id in ids:
+        held = stages.get(stage_id)
+        if held is None or held.pipeline_id not in pipelines:
+            continue  # as the join: a stage without its pipeline is left out
+        stage = Stage(**held.__data__)
+        stage.pipeline = pipelines[held.pipeline_id]
+        out.append(stage)
+    out.sort(key=lambda s: (s.pipeline.position, s.pipeline_id, s.position, s.id))
+    return out
 
 
 def totals_scope(view, filters):
