@@ -61,22 +61,12 @@ LOOKUP_LIMIT = 10
 # The forms ---------------------------------------------------------------------------
 
 
-# The navbar's Add menu, in its order.
-MENU = (
-    ("lead", _l("Lead")),
-    ("contact", _l("Contact")),
-    ("company", _l("Company")),
-    ("deal", _l("Deal")),
-    ("task", _l("Task")),
-    ("appointment", _l("Appointment")),
-    ("note", _l("Note")),
-)
 _KIND = "accordkind0"  # word characters: url_for leaves them as they are
 
 
 def menu_links(here):
-    """[(label, url)] of the Add menu, coming back to `here`: one url_for for all seven
-    (every back-office page shows the menu)."""
+    """[(label, url)] of the navbar's Add menu (MENU), coming back to `here`: one
+    url_for for all seven (every back-office page shows the menu)."""
     pattern = url_for("quick_add.add", kind=_KIND, next=here) if here else None
     pattern = pattern or url_for("quick_add.add", kind=_KIND)
     return [(str(label), pattern.replace(_KIND, kind, 1)) for kind, label in MENU]
