@@ -17,10 +17,9 @@ from wtforms import SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import Optional
 
-from accord.admin.views.filters import held_options
 from accord.admin.views.gate import current_user
-from accord.admin.views.reference import reference_version
-from accord.core import custom_index, custom_values, reference_data
+from accord.admin.views.reference import held, held_options
+from accord.core import custom_index, custom_values
 from accord.core.db import database
 from accord.core.fields import FieldError, field_type
 from accord.core.models import CUSTOM_FIELD_ENTITIES, RecordTag, Tag
@@ -30,18 +29,12 @@ PREFIX = "custom__"
 TEXT_TYPES = ("text", "paragraph", "email", "phone", "url", "address")
 
 
-# Custom field definitions per kind, shared by the requests of this process while the
-# reference data is unchanged (read only: never change one of these instances).
-_HELD_DEFINITIONS = reference_data.Held()
-
-
 def _definitions(kind):
     cache = g.setdefault("_accord_custom_defs", {})
     if kind not in cache:
-        held = _HELD_DEFINITIONS.get(
-            kind, reference_version(), lambda: tuple(custom_values.definitions(kind))
-        )
-        cache[kind] = list(held)
+        # Shared by the requests of this process (read only: never change one).
+        shared = held(("definitions", kind), lambda: tuple(custom_values.definitions(kind)))
+        cache[kind] = list(shared)
     return cache[kind]
 
 

@@ -8,35 +8,11 @@ value that is not one of them.
 
 from flask import g, has_request_context
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from accord.admin.views.lookups import parse_id
-from accord.admin.views.reference import reference_version
-from accord.core import reference_data
+from accord.admin.views.reference import held_options, reference_options
 from accord.core.models import User
-
-# Options read from reference data, per filter and locale, while reference_data's
-# counter stays the same (one read of it per request instead of a query per filter).
-_HELD = reference_data.Held()
-
-
-def reference_options(load):
-    """Mark an options function as reading reference data tables only
-    (reference_data.TABLES): its options may then be held between requests."""
-    load.reference = True
-    return load
-
-
-def held_options(load):
-    """[(key, label), …] from `load` (a long-lived function: it keys what is held),
-    held while the reference data is unchanged."""
-    options = _HELD.get(
-        (load, str(get_locale())),
-        reference_version(),
-        lambda: tuple((str(k), str(label)) for k, label in load()),
-    )
-    return list(options)
 
 
 class ChoiceFilter(BasePeeweeFilter):
