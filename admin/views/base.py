@@ -39,7 +39,7 @@ from peewee import SQL, AutoField, Field, ForeignKeyField, Model, NodeList, Orde
 from wtfpeewee.fields import SelectQueryField
 
 from accord.admin.app import current_runtime
-from accord.admin.views import exports, formatters, list_rows
+from accord.admin.views import exports, formatters, list_rows, list_skeleton
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
 from accord.admin.views.reference import held_table
@@ -461,7 +461,8 @@ class AccessModelView(GateMixin, ModelView):
     def index_view(self):
         """Upstream's list view, except that rows are rendered by accord.admin.views.list_rows
         (no inline-edit form built per row, no macro per cell): the template calls
-        `list_rows_html`."""
+        `list_rows_html`; and that the page around the rows is rendered once per user and
+        URL (accord.admin.views.list_skeleton)."""
         view_args = self._get_list_extra_args()
         sort = self._get_column_by_idx(view_args.sort)
         page_size = self.get_safe_page_size(view_args.page_size)
@@ -492,44 +493,51 @@ class AccessModelView(GateMixin, ModelView):
             return self._get_list_url(view_args.clone(page_size=s or self.page_size))
 
         actions, actions_confirmation = self.get_actions_list()
-        clear_search_url = self._get_list_url(view_args.clone(page=0, search=None, filters=None))
-        return self.render(
-            self.list_template,
+        holes = dict(
             data=data,
-            list_forms={},
-            delete_form=self.delete_form() if self.can_delete else None,
-            action_form=self.action_form() if actions else None,
-            list_columns=self._list_columns,
-            sortable_columns=self._sortable_columns,
-            editable_columns=self.column_editable_list,
-            list_row_actions=self.get_list_row_actions(),
+            actions=actions,
             count=count,
             pager_url=pager_url,
             num_pages=num_pages,
-            can_set_page_size=self.can_set_page_size,
-            page_size_url=page_size_url,
             page=view_args.page,
             page_size=page_size,
-            default_page_size=self.page_size,
-            sort_column=view_args.sort,
-            sort_desc=view_args.sort_desc,
-            sort_url=sort_url,
-            search_supported=self._search_supported,
-            clear_search_url=clear_search_url,
             search=view_args.search,
-            search_placeholder=self.search_placeholder(),
-            filters=self._filters,
-            filter_groups=self._get_filter_groups(),
             active_filters=view_args.filters,
-            filter_args=self._get_filters(view_args.filters),
-            actions=actions,
-            actions_confirmation=actions_confirmation,
-            enumerate=enumerate,
+            # what the rows' action buttons read
+            delete_form=self.delete_form() if self.can_delete else None,
+            return_url=self._get_list_url(view_args),
             get_pk_value=self.get_pk_value,
             get_value=self.get_list_value,
-            return_url=self._get_list_url(view_args),
-            extra_args=view_args.extra_args,
         )
+
+        def chrome():
+            return dict(
+                list_forms={},
+                action_form=self.action_form() if actions else None,
+                list_columns=self._list_columns,
+                sortable_columns=self._sortable_columns,
+                editable_columns=self.column_editable_list,
+                list_row_actions=self.get_list_row_actions(),
+                can_set_page_size=self.can_set_page_size,
+                page_size_url=page_size_url,
+                default_page_size=self.page_size,
+                sort_column=view_args.sort,
+                sort_desc=view_args.sort_desc,
+                sort_url=sort_url,
+                search_supported=self._search_supported,
+                clear_search_url=self._get_list_url(
+                    view_args.clone(page=0, search=None, filters=None)
+                ),
+                search_placeholder=self.search_placeholder(),
+                filters=self._filters,
+                filter_groups=self._get_filter_groups(),
+                filter_args=self._get_filters(view_args.filters),
+                actions_confirmation=actions_confirmation,
+                enumerate=enumerate,
+                extra_args=view_args.extra_args,
+            )
+
+        return list_skeleton.render(self, self.list_template, holes, chrome)
 
     @pass_context
     def list_rows_html(self, context, data, actions_enabled, csrf):

@@ -140,6 +140,8 @@ def _tag_options():
 class TagFilter(pf.BasePeeweeFilter):
     """Records carrying a tag (one indexed subquery on record_tag)."""
 
+    reference_options = True  # its options are tags: reference data (list_skeleton)
+
     def __init__(self, model, name):
         super().__init__(model.id, name, options=None)
         self.model = model
