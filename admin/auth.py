@@ -24,6 +24,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from accord.admin.policy import declare
 from accord.admin.security import is_static_endpoint, wants_json
+from accord.core.compiled import sql_of
 from accord.core.models import User
 from accord.core.services import users
 
@@ -72,7 +73,8 @@ def load_user(session_id):
     user_id, sep, version = str(session_id).partition(":")
     if not sep or not user_id.isdigit() or not version.isdigit():
         return None
-    user = User.get_or_none(User.id == int(user_id))
+    sql = sql_of("user by id", lambda key: User.select().where(User.id == key), -1)
+    user = next(iter(User.raw(sql, int(user_id))), None)
     if user is None or not user.active or user.session_version != int(version):
         return None
     return SessionUser(user)

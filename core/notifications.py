@@ -10,8 +10,11 @@ at delivery time.
 import logging
 from dataclasses import dataclass
 
+from peewee import SQL, Select, fn
+
 from accord.core import access, effects
-from accord.core.db import write
+from accord.core.compiled import sql_of
+from accord.core.db import database, write
 from accord.core.models import RECORD_MODELS, User
 from accord.core.models.notifications import Notification, NotificationPreference
 
@@ -171,12 +174,21 @@ def notify(
 
 def unread_count(user, cap=99):
     """Unread web notifications, counted up to `cap` (+1 to tell "more") on the index."""
-    sub = (
-        Notification.select(Notification.id)
-        .where((Notification.user == user.id) & Notification.read_at.is_null())
-        .limit(cap + 1)
+    sql = sql_of(
+        "unread count",
+        lambda user_id, limit: Select(
+            [
+                Notification.select(Notification.id)
+                .where((Notification.user == user_id) & Notification.read_at.is_null())
+                .limit(limit)
+                .alias("_unread")
+            ],
+            [fn.COUNT(SQL("1"))],
+        ),
+        -1,
+        -2,
     )
-    return sub.count()  # peewee wraps a limited query: COUNT over at most cap + 1 rows
+    return database.execute_sql(sql, (user.id, cap + 1)).fetchone()[0]
 
 
 def recent(user, before_id=None, limit=30):

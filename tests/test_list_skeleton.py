@@ -8,7 +8,7 @@ import pytest
 from accord.admin.views import list_skeleton
 from accord.admin.views.filters import ChoiceFilter, user_options
 from accord.core.db import write
-from accord.core.models import Contact, Deal, Lead, Tag, Task, User
+from accord.core.models import Contact, Deal, Lead, Status, Tag, Task, User
 from accord.core.services import records
 from tests.web import login
 from tests.world import make_user
@@ -175,3 +175,18 @@ def test_filters_with_options_from_elsewhere_keep_the_page_whole(app):
     views = [v for v in app.extensions["admin"][0]._views if hasattr(v, "_filters")]
     assert len(views) > 10
     assert [v.endpoint for v in views if not list_skeleton.fixed_chrome(v)] == []
+
+
+def test_inline_editors_follow_the_reference_data(client, boss):
+    login(client, boss.email)
+    page(client, "/admin/lead/")  # the status column's editor is now held
+    assert "Freshly renamed" not in page(client, "/admin/lead/")
+    with write():
+        status = Status.select().where(Status.entity_kind == "lead").first()
+        Status.update(name="Freshly renamed").where(Status.id == status.id).execute()
+    shown = page(client, "/admin/lead/")
+    editors = re.findall(r'data-source="([^"]*)"', shown)
+    assert editors and all("Freshly renamed" in source for source in editors)
+    # Each page's editors carry that page's own token, as the rest of the page.
+    tokens = set(re.findall(r'data-csrf="([^"]*)"', shown))
+    assert tokens == set(re.findall(r'name="csrf_token" value="([^"]+)"', shown))

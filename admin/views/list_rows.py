@@ -14,14 +14,17 @@ import re
 
 from flask_admin.model import template as row_templates
 from flask_admin.tools import rec_getattr
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from accord.admin.views import formatters
+from accord.admin.views.reference import held
 
 # Stand-ins substituted per row: plain word characters that survive URL quoting and
 # HTML escaping unchanged.
 PK = "accordpk0rowid"
 SHOWN = "accordshown0value"
+CSRF = "accordcsrf0token"
 _DATA_VALUE = re.compile(r'data-value="[^"]*"')
 DATA_VALUE = "data-value=\x00"
 
@@ -119,6 +122,14 @@ class Editor:
         self.middle, rest = rest.split(DATA_VALUE, 1) if self.ok else ("", "")
         self.after_value, self.tail = rest.split(SHOWN, 1) if self.ok else ("", "")
 
+    def with_csrf(self, csrf):
+        """A copy whose markup carries `csrf` where it was built with CSRF."""
+        copy = object.__new__(Editor)
+        copy.__dict__.update(self.__dict__)
+        for part in ("head", "middle", "after_value", "tail"):
+            setattr(copy, part, getattr(self, part).replace(CSRF, str(csrf)))
+        return copy
+
     def __call__(self, pk, row, shown):
         if self.kind == "BooleanField":
             value = "1" if getattr(row, self.name) else ""
@@ -131,6 +142,22 @@ class Editor:
             f'{self.head}{escape(pk)}{self.middle}data-value="{escape(value)}"'
             f"{self.after_value}{escape(shown)}{self.tail}"
         )
+
+
+def held_editor(view, name, sample_row, csrf):
+    """The column's Editor for this request. Inline-edit fields offer fixed choices or
+    reference data (statuses, users), so the widget is built once per process while the
+    reference data stays the same, with a stand-in for the CSRF token."""
+
+    def build():
+        try:
+            form = view.list_form(obj=sample_row)
+        except Exception:  # the Editor then falls back to upstream's way per row
+            form = None
+        return Editor(view, name, form, CSRF)
+
+    editor = held(("inline editor", view.endpoint, name, str(get_locale())), build)
+    return editor.with_csrf(csrf)
 
 
 def row_actions(view, context, actions, sample_row):
@@ -159,13 +186,7 @@ def _render_rows(view, context, data, actions_enabled, csrf):
     columns = [name for name, _label in view._list_columns]
     cells = [view.list_cell(name, context) for name in columns]
     editable = set(view.column_editable_list or ()) if view.can_edit else set()
-    editors = {}
-    if editable & set(columns):
-        try:
-            form = view.list_form(obj=data[0])  # one form for every column's widget
-        except Exception:  # each Editor then falls back to upstream's way per row
-            form = None
-        editors = {name: Editor(view, name, form, csrf) for name in columns if name in editable}
+    editors = {name: held_editor(view, name, data[0], csrf) for name in columns if name in editable}
     buttons = None
     if view.column_display_actions:
         buttons = row_actions(view, context, view.get_list_row_actions(), data[0])

@@ -1,5 +1,7 @@
 """Tags on leads, contacts, companies and deals (the vocabulary is managed in settings)."""
 
+from accord.core.compiled import padded, sql_of
+from accord.core.db import database
 from accord.core.i18n import gettext as _
 from accord.core.models import RecordTag, Tag
 from accord.core.services.errors import ValidationError
@@ -65,13 +67,18 @@ def names_by_record(entity, record_ids):
     out = {}
     if not record_ids:
         return out
-    rows = (
-        RecordTag.select(RecordTag.record_id, Tag.name)
-        .join(Tag)
-        .where((RecordTag.entity_kind == entity) & RecordTag.record_id.in_(list(record_ids)))
-        .order_by(Tag.name)
-        .tuples()
+    ids = padded(record_ids)
+    sql = sql_of(
+        ("tag names", len(ids)),
+        lambda kind, *sample: (
+            RecordTag.select(RecordTag.record_id, Tag.name)
+            .join(Tag)
+            .where((RecordTag.entity_kind == kind) & RecordTag.record_id.in_(list(sample)))
+            .order_by(Tag.name)
+        ),
+        "entity",
+        *range(-len(ids), 0),
     )
-    for record_id, name in rows:
+    for record_id, name in database.execute_sql(sql, (entity, *ids)):
         out.setdefault(record_id, []).append(name)
     return out
