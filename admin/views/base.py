@@ -47,6 +47,7 @@ from accord.core import access
 from accord.core import search as search_engine
 from accord.core.by_ids import select_by_ids
 from accord.core.db import write
+from accord.core.rows import model_rows
 from accord.core.services import Forbidden, NotFound, ValidationError, activity, records
 
 MAX_PAGE_SIZE = 100
@@ -444,7 +445,7 @@ class AccessModelView(GateMixin, ModelView):
             query = query.offset(page * page_size)
         if not execute:
             return count, query
-        rows = list(query)
+        rows = model_rows(query)
         names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
         prefetch(rows, names, self.list_prefetch_fields)
         return count, rows
