@@ -21,7 +21,7 @@ def sql_of(key, build, *samples):
     full = (key, len(samples), database.param, database.quote)
     sql = _SQL.get(full)
     if sql is None:
-        sql, params = build(*samples).sql()
+        sql, params = database.get_sql_context().sql(build(*samples)).query()
         if list(params) != list(samples):
             raise ShapeError(f"{key}: parameters {params!r}, expected {list(samples)!r}")
         _SQL[full] = sql
