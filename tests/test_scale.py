@@ -344,3 +344,19 @@ def test_filtered_stage_counts_are_bounded_and_marked(w, client, monkeypatch):
     monkeypatch.setattr(deal_list, "STAGE_CAP", 2)
     capped = text(client.get("/admin/deal/", query_string={"search": "Bounded"}))
     assert re.search(r'accord-stage-number">3\+</span>', capped)  # a lower bound, marked
+
+
+def test_deal_counts_per_stage_are_the_sums_counts(w):
+    from accord.core import deal_totals
+    from accord.core.models import Stage
+
+    stage_ids = [s.id for s in Stage.select()]
+    for key in ("A", "M", "N1", "R"):
+        user = w.users[key]
+        for owners in (None, {user.id}, set()):
+            per_currency = deal_totals.sums(user, stage_ids, owners)
+            expected = {}
+            for (stage_id, _currency), (n, *_money) in per_currency.items():
+                expected[stage_id] = expected.get(stage_id, 0) + int(n)
+            assert deal_totals.counts(user, stage_ids, owners) == expected, (key, owners)
+    assert deal_totals.counts(w.users["A"], stage_ids)  # the world has deals

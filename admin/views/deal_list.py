@@ -85,18 +85,16 @@ def stage_counts(view, search, filters):
         if stage_ids is None:
             held = held_table(Stage)
             stage_ids = list(held) if held is not None else [s.id for s in Stage.select(Stage.id)]
-        counts = {}
-        for (stage_id, _currency), (n, *_sums) in deal_totals.sums(
-            current_user(), stage_ids, owner_ids
-        ).items():
-            counts[stage_id] = counts.get(stage_id, 0) + int(n)
+        counts = deal_totals.counts(current_user(), stage_ids, owner_ids)
     else:
         counts = searched_counts(view, search, filters)
     if not counts:
         return []
     stages = stages_in_order(list(counts))
-    arg = filter_arg(view, Deal.stage)
-    return [(stage, counts[stage.id], _with_stage(arg, stage.id)) for stage in stages]
+    # The URL once, with a stand-in for the stage's id (the last parameter).
+    url = _with_stage(filter_arg(view, Deal.stage), _ID)
+    head, _stand_in, tail = (url or "").rpartition(_ID)
+    return [(stage, counts[stage.id], url and f"{head}{stage.id}{tail}") for stage in stages]
 
 
 def stages_in_order(ids):
@@ -178,6 +176,9 @@ def capped_counts(query):
     )
     capped = sum(n for _stage, n in rows) > STAGE_CAP
     return {stage: f"{n:,}+" if capped else n for stage, n in rows}
+
+
+_ID = "accordstage0id"  # a stand-in: word characters urlencode leaves as they are
 
 
 def _with_stage(arg, stage_id):
