@@ -270,13 +270,14 @@ STAGE_CHIP = re.compile(
     r'data-stage="(\d+)"[^>]*>\s*[^<]*<span class="accord-stage-number">([^<]+)<'
 )
 PATHS = {
-    # name: (CANDIDATES, DENSE_SHARE, COUNT_SAMPLE, STAGE_SAMPLE)
-    "rare": (500, 50, 10_000, 20_000),
-    "common": (1, 1, 10_000, 20_000),  # never dense: the first match lies past id 1
-    "common, small samples": (1, 1, 2, 3),  # samples are for dense terms only
-    "dense": (1, 10**9, 10_000, 20_000),  # dense_from = 1: every common term is dense
-    "dense sampled": (1, 10**9, 2, 3),  # counts from 2-3 matches: the full count next
-    "dense, 3 candidates": (3, 10**9, 2, 3),  # fewer than 3 matches: ids
+    # name: (CANDIDATES, DENSE_SHARE, COUNT_SAMPLE, STAGE_SAMPLE, WALK_SHARE)
+    "rare": (500, 50, 10_000, 20_000, 20),
+    "common": (1, 1, 10_000, 20_000, 20),  # never dense: the first match lies past id 1
+    "common, small samples": (1, 1, 2, 3, 20),  # samples are for dense terms only
+    "dense": (1, 10**9, 10_000, 20_000, 0),  # dense_from = 1: every common term is dense
+    "dense, walked": (1, 10**9, 10_000, 20_000, 10**9),  # each row checked with LIKE
+    "dense sampled": (1, 10**9, 2, 3, 10**9),  # counts from 2-3 matches: the full count next
+    "dense, 3 candidates": (3, 10**9, 2, 3, 0),  # fewer than 3 matches: ids
 }
 
 
@@ -292,7 +293,8 @@ def list_page(client, entity, params):
 def set_path(monkeypatch, name):
     from accord.admin.views import base, deal_list
 
-    candidates, share, count_sample, stage_sample = PATHS[name]
+    candidates, share, count_sample, stage_sample, walk_share = PATHS[name]
+    monkeypatch.setattr(search, "WALK_SHARE", walk_share)
     monkeypatch.setattr(search, "CANDIDATES", candidates)
     monkeypatch.setattr(search, "DENSE_SHARE", share)
     monkeypatch.setattr(base, "COUNT_SAMPLE", count_sample)
@@ -370,3 +372,16 @@ def _texts(record):
         getattr(record, "organization_name", ""),
         org.name if org is not None else "",
     ]
+
+
+def test_a_walked_term_matches_percent_and_underscore_literally(w, client, monkeypatch):
+    if not search.search_index.uses_fts():
+        pytest.skip("the FTS5 paths are SQLite's")
+    admin = w.users["A"]
+    literal = records.create(admin, Deal, {"name": "Half_off 50% Deal"})
+    records.create(admin, Deal, {"name": "Halfxoff 50x Deal"})
+    login(client, admin.email)
+    set_path(monkeypatch, "dense, walked")
+    for term in ("f_o", "50%", "F_O 50%"):
+        rows, _count, _stages = list_page(client, "deal", {"search": term})
+        assert rows == [literal.id], term

@@ -142,9 +142,11 @@ def totals_scope(view, filters):
     return stage_ids, owner_ids
 
 
-STAGE_CAP = 10_000
+# Per-stage counts are exact up to this many deals in all, lower bounds ("N+") past it:
+# 2,000 of a million deals are read in about 2 ms (10,000 cost 9 ms on every page).
+STAGE_CAP = 2_000
 # A dense search term's stage counts first look at this many of its matches in the index.
-STAGE_SAMPLE = 12_000
+STAGE_SAMPLE = 2_400
 
 
 def searched_counts(view, search, filters):
