@@ -64,7 +64,8 @@ class Server:
             if self.proc.poll() is not None:
                 raise ServerError(f"{self.name} exited ({self.proc.returncode}):\n{self.tail()}")
             if self.ready_text:
-                if self.ready_text in self.tail(50):
+                # The whole log: a worker with a backlog logs past its banner at once.
+                if self.ready_text in self.tail(None):
                     return self
                 time.sleep(0.2)
                 continue
@@ -79,8 +80,10 @@ class Server:
         raise ServerError(f"{self.name} did not answer within {timeout} s:\n{self.tail()}")
 
     def tail(self, lines=15):
+        """The log's last `lines` lines (None: all of it)."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace")
+            return text if lines is None else "\n".join(text.splitlines()[-lines:])
         except OSError:
             return ""
 
