@@ -385,3 +385,35 @@ def test_a_walked_term_matches_percent_and_underscore_literally(w, client, monke
     for term in ("f_o", "50%", "F_O 50%"):
         rows, _count, _stages = list_page(client, "deal", {"search": term})
         assert rows == [literal.id], term
+
+
+def test_a_search_page_sorts_the_counted_matches(w, client):
+    """The count reads the ids of a search's matches; the page then sorts those rows
+    (base.get_list): the same rows, order and pages as sorting the search itself."""
+    admin, restricted = w.users["A"], w.users["R"]
+    made = []
+    for n in range(23):
+        owner = restricted if n % 3 == 0 else admin
+        made.append(records.create(admin, Lead, {"last_name": f"Zorkmid {n:02d}"}, owner=owner))
+    for user, theirs in (
+        (admin, made),
+        (restricted, [lead for lead in made if lead.owner_id == restricted.id]),
+    ):
+        client = client.application.test_client()
+        login(client, user.email)
+        by_name = sorted(theirs, key=lambda lead: (lead.name, lead.id))
+        for desc in (0, 1):
+            wanted = [lead.id for lead in (by_name[::-1] if desc else by_name)]
+            seen, page = [], 0
+            while True:
+                rows, count, _stages = list_page(
+                    client,
+                    "lead",
+                    {"search": "zorkmid", "sort": 0, "desc": desc, "page_size": 5, "page": page},
+                )
+                if not rows:
+                    break
+                assert count == str(len(theirs))
+                seen += rows
+                page += 1
+            assert seen == wanted, (user.email, desc)

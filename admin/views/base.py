@@ -46,7 +46,7 @@ from accord.admin.views.reference import held_table
 from accord.core import access
 from accord.core import search as search_engine
 from accord.core.by_ids import select_by_ids
-from accord.core.db import write
+from accord.core.db import is_sqlite, write
 from accord.core.rows import model_rows
 from accord.core.services import Forbidden, NotFound, ValidationError, activity, records
 
@@ -403,7 +403,18 @@ class AccessModelView(GateMixin, ModelView):
             if searched(sample).complete:
                 return capped
             query, _joins = self.filtered_query(search, filters, search_engine.EVERY_MATCH)
-        capped = query.order_by().limit(COUNT_CAP + 1).count()
+        capped = query.order_by().limit(COUNT_CAP + 1)
+        if search and not getattr(searched(query), "few", False):
+            # A search's matches cost the most to find: the count reads their ids, and
+            # when they are all there the page sorts those instead of looking for the
+            # matches again (get_list; a restricted user's search: 14 ms twice).
+            ids = [row[0] for row in capped.select(self.model.id).tuples()]
+            if len(ids) <= COUNT_CAP:
+                g.accord_searched_ids = (self.endpoint, ids)
+                return len(ids)
+            g.accord_count_capped = True
+            return None
+        capped = capped.count()
         if capped <= COUNT_CAP:
             return capped
         g.accord_count_capped = True
@@ -422,8 +433,16 @@ class AccessModelView(GateMixin, ModelView):
         if sort_column is not None and sort_column not in self._sortable_columns:
             bad_request()  # upstream: KeyError -> 500
         query, joins = self.filtered_query(search, filters)
+        few = False
         if execute and has_request_context():
             count = self.list_count(query, search, filters)
+            listed = g.pop("accord_searched_ids", None)
+            if listed is not None and listed[0] == self.endpoint:
+                # Every match is known (list_count): the page sorts those rows.
+                query, joins = self.filtered_query(None, filters)
+                ids = listed[1]
+                query = query.where(self.model.id.in_(ids) if ids else SQL("1 = 0"))
+                few = True
         else:
             count = None
         if sort_column is not None:
@@ -435,7 +454,7 @@ class AccessModelView(GateMixin, ModelView):
         else:
             query = query.order_by(self.model.id.desc())
         found = searched(query)
-        if found is not None and found.few:
+        if (few or (found is not None and found.few)) and is_sqlite():
             query = query.order_by(*(by_expression(o) for o in query._order_by))
         if page_size is None:
             page_size = self.page_size
