@@ -264,3 +264,29 @@ def test_every_user_counts_exactly_what_the_oracle_shows_them(app, sample):
         visible = {d.id for d in Deal.select() if expected(user, "view", d)}
         rows, chips, _ = listed(client, {})
         assert rows == visible and chips == stages_of(visible), key
+
+
+def test_the_list_count_is_the_sum_of_its_stage_counts(app, sample, monkeypatch):
+    """The deal list's count comes from its per-stage counts: exact below the cap, and
+    "N+" past either cap, for every user, search and filter."""
+    from accord.admin.views import base, deal_list
+
+    world, _ids = sample
+    stage = Deal.select().first().stage_id
+    pages = [{}, {"search": "deal"}, {f"flt0_{arg(app, 'Stage', 'equals')}": str(stage)}]
+    for key in ("A", "N1", "R"):
+        client = app.test_client()
+        login(client, world.users[key].email)
+        for params in pages:
+            rows, chips, _urls = listed(client, params)
+            html = text(client.get("/admin/deal/?" + urlencode({**params, "page_size": "100"})))
+            assert f"List ({len(rows)})" in html or (not rows and "List (" not in html)
+            assert sum(chips.values()) == len(rows), (key, params)
+    # Past the caps: "1+" on the list, the counts above it lower bounds.
+    monkeypatch.setattr(base, "COUNT_CAP", 1)
+    client = app.test_client()
+    login(client, world.users["A"].email)
+    assert "List (1+)" in text(client.get("/admin/deal/"))
+    monkeypatch.setattr(deal_list, "STAGE_CAP", 1)
+    html = text(client.get("/admin/deal/?search=deal"))
+    assert "List (1+)" in html and 'id="count-exactly"' in html

@@ -3,14 +3,14 @@ appointments and notes. Everything about access lives in AccessModelView."""
 
 from functools import partial
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.peewee import filters as pf
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
-from accord.admin.views import deal_list, task_list
+from accord.admin.views import base, deal_list, task_list
 from accord.admin.views import formatters as fmt
 from accord.admin.views.base import AccessModelView
 from accord.admin.views.convert import ConvertMixin
@@ -491,6 +491,16 @@ class DealView(DatasheetMixin, RecordView):
     def stage_counts(self, search, filters):
         """Per stage, how many of the listed deals (the list's search and filters)."""
         return deal_list.stage_counts(self, search, filters)
+
+    def list_count(self, query, search=None, filters=None):
+        """From the per-stage counts the page shows anyway (one question, not two)."""
+        if request.args.get("count") == "exact":
+            return super().list_count(query, search, filters)
+        total = deal_list.listed_total(self, search, filters)
+        if total is None or total > base.COUNT_CAP:
+            g.accord_count_capped = True
+            return None
+        return total
 
     def create_record(self, user, data, owner, form):
         stage = Stage.get_or_none(Stage.id == data["stage"]) if data.get("stage") else None
