@@ -190,3 +190,17 @@ def test_inline_editors_follow_the_reference_data(client, boss):
     # Each page's editors carry that page's own token, as the rest of the page.
     tokens = set(re.findall(r'data-csrf="([^"]*)"', shown))
     assert tokens == set(re.findall(r'name="csrf_token" value="([^"]+)"', shown))
+
+
+def test_a_row_action_of_its_own_is_rendered_per_row(app, client, boss, monkeypatch):
+    from flask_admin.model.template import LinkRowAction
+
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "lead")
+    extra = [LinkRowAction("fa fa-star", "/admin/lead/details/?id={row_id}&star=1")]
+    monkeypatch.setattr(view, "column_extra_row_actions", extra, raising=False)
+    login(client, boss.email)
+    html = page(client, "/admin/lead/")
+    for lead in Lead.select().where(Lead.deleted_at.is_null()):
+        assert f"/admin/lead/details/?id={lead.id}&amp;star=1" in html
+        assert f'name="rowid" class="action-checkbox" value="{lead.id}"' in html
+    assert html.count("fa fa-star") == Lead.select().where(Lead.deleted_at.is_null()).count()

@@ -191,34 +191,45 @@ def _render_rows(view, context, data, actions_enabled, csrf):
     if view.column_display_actions:
         buttons = row_actions(view, context, view.get_list_row_actions(), data[0])
     select_title = escape(context.resolve("_gettext")("Select record"))
+    # What comes before the cells, with PK for the id: one replace a row when every
+    # button depends on the id only (Flask-Admin's own), else built per row.
+    head = ["<tr>"]
+    if actions_enabled:
+        head.append(
+            f'<td><input type="checkbox" name="rowid" class="action-checkbox" '
+            f'value="{PK}" title="{select_title}" /></td>'
+        )
+    fixed_head = buttons is None or all(action is None for action, _html in buttons)
+    if buttons is not None and fixed_head:
+        head += ['<td class="list-buttons-column">', *(html for _a, html in buttons), "</td>"]
+    head = "".join(head)
+    opening = [f'<td class="col-{name}">' for name in columns]
+    plan = list(zip(columns, opening, cells, strict=True))
     out = []
     for row in data:
         pk = view.get_pk_value(row)
-        parts = ["<tr>"]
-        if actions_enabled:
-            parts.append(
-                f'<td><input type="checkbox" name="rowid" class="action-checkbox" '
-                f'value="{escape(pk)}" title="{select_title}" /></td>'
-            )
-        if buttons is not None:
-            parts.append('<td class="list-buttons-column">')
+        shown_pk = str(escape(pk))
+        if fixed_head:
+            parts = [head.replace(PK, shown_pk)]
+        else:
+            parts = [head.replace(PK, shown_pk), '<td class="list-buttons-column">']
             for action, html in buttons:
                 if action is None:
-                    parts.append(html.replace(PK, str(escape(pk))))
+                    parts.append(html.replace(PK, shown_pk))
                 else:
                     parts.append(str(action.render_ctx(context, pk, row)))
             parts.append("</td>")
-        for name, cell in zip(columns, cells, strict=True):
+        for name, opened, cell in plan:
             shown = cell(row)
             editor = editors.get(name)
             if editor is None:
-                parts.append(f'<td class="col-{name}">{escape(shown)}</td>')
+                parts.append(f"{opened}{escape(shown)}</td>")
             elif editor.ok:
-                parts.append(f'<td class="col-{name}">{editor(pk, row, shown)}</td>')
+                parts.append(f"{opened}{editor(pk, row, shown)}</td>")
             else:
                 field = view.list_form(obj=row)[name]
                 html = field(pk=pk, display_value=shown, csrf=csrf)
-                parts.append(f'<td class="col-{name}">{html}</td>')
+                parts.append(f"{opened}{html}</td>")
         parts.append("</tr>")
         out.append("".join(parts))
     return Markup("\n".join(out))
