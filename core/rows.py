@@ -36,13 +36,16 @@ _UNCHANGED = {
 _ACCESSORS = (FieldAccessor, ForeignKeyAccessor)
 
 
-def model_rows(query):
-    """list(query), faster for a plain select of one model's fields."""
+def model_rows(query, execute=None):
+    """list(query), faster for a plain select of one model's fields. `execute(query)`
+    may run it instead of peewee (e.g. with SQL compiled earlier): a cursor."""
     plan = _plan(query)
     if plan is None:
-        return list(query)
+        if execute is None:
+            return list(query)
+        return list(query._get_cursor_wrapper(execute(query)))
     model, names, converters = plan
-    cursor = database.execute(query)
+    cursor = (execute or database.execute)(query)
     new = model.__new__
     rows = []
     for values in cursor:

@@ -39,7 +39,7 @@ from peewee import SQL, AutoField, Field, ForeignKeyField, Model, NodeList, Orde
 from wtfpeewee.fields import SelectQueryField
 
 from accord.admin.app import current_runtime
-from accord.admin.views import exports, formatters, list_rows, list_skeleton
+from accord.admin.views import exports, formatters, list_rows, list_skeleton, list_sql
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import ScopedAjaxSelectField, parse_id
 from accord.admin.views.reference import held_table
@@ -414,7 +414,7 @@ class AccessModelView(GateMixin, ModelView):
                 return len(ids)
             g.accord_count_capped = True
             return None
-        capped = capped.count()
+        capped = list_sql.count(self, capped, list_sql.fixed(self, search, filters))
         if capped <= COUNT_CAP:
             return capped
         g.accord_count_capped = True
@@ -464,7 +464,8 @@ class AccessModelView(GateMixin, ModelView):
             query = query.offset(page * page_size)
         if not execute:
             return count, query
-        rows = model_rows(query)
+        held_sql = has_request_context() and list_sql.fixed(self, search, filters)
+        rows = model_rows(query, lambda q: list_sql.cursor(self, q, held_sql))
         names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
         prefetch(rows, names, self.list_prefetch_fields)
         return count, rows

@@ -84,6 +84,8 @@ def first_weekday():
 class DueFilter(BasePeeweeFilter):
     """Overdue (open and due before now), due today, or due this week."""
 
+    fixed_sql = False  # its bounds follow the clock (list_sql)
+
     def __init__(self):
         super().__init__(Task.due_at, _l("Due"), options=list(DUE_OPTIONS.items()))
 

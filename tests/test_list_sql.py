@@ -1,0 +1,68 @@
+"""admin.views.list_sql: a list's SQL is compiled once per user and URL, and still lists
+what the data holds; a filter that follows the clock is compiled every time."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from accord.admin.views import list_sql, task_list
+from accord.core.models import Lead, Task
+from accord.core.services import records
+from tests.web import login
+from tests.world import make_user
+
+
+@pytest.fixture
+def boss(rt):
+    return make_user("Boss", "admin")
+
+
+def compiled_statements(monkeypatch):
+    """A list that grows with each list statement compiled."""
+    seen = []
+    real = list_sql.compile_query
+
+    def counting(query):
+        seen.append(query)
+        return real(query)
+
+    monkeypatch.setattr(list_sql, "compile_query", counting)
+    return seen
+
+
+def names(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return re.findall(r'<td class="col-name">([^<]*)</td>', response.get_data(as_text=True))
+
+
+def test_held_sql_lists_new_rows_and_is_not_compiled_again(client, boss, monkeypatch):
+    records.create(boss, Lead, {"last_name": "First"})
+    login(client, boss.email)
+    url = "/admin/lead/?sort=0"
+    assert names(client, url) == ["First"]
+    seen = compiled_statements(monkeypatch)
+    records.create(boss, Lead, {"last_name": "Second"})
+    before = len(seen)
+    assert names(client, url) == ["First", "Second"]  # the same SQL, the new row
+    assert len(seen) == before  # neither the count nor the page was compiled again
+    assert names(client, "/admin/lead/?sort=0&desc=1") == ["Second", "First"]
+    assert len(seen) > before  # another URL, other SQL
+
+
+def test_a_filter_on_the_clock_is_compiled_each_time(client, boss, monkeypatch):
+    now = dt.datetime(2026, 11, 24, 12, 0)
+    records.create(boss, Task, {"content": "Soon", "due_at": now + dt.timedelta(hours=1)})
+    login(client, boss.email)
+    view = next(v for v in client.application.extensions["admin"][0]._views if v.endpoint == "task")
+    due = next(
+        key for key, (_i, flt) in view._filter_args.items() if type(flt) is task_list.DueFilter
+    )
+    url = f"/admin/task/?flt0_{due}=overdue"
+    assert not list_sql.fixed(view, None, [(view._filter_args[due][0], "x", "overdue")])
+    monkeypatch.setattr(task_list, "utcnow", lambda: now)
+    page = client.get(url).get_data(as_text=True)
+    assert "Soon" not in page
+    monkeypatch.setattr(task_list, "utcnow", lambda: now + dt.timedelta(hours=2))
+    assert "Soon" in client.get(url).get_data(as_text=True)  # now overdue
