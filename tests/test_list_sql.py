@@ -7,6 +7,7 @@ import re
 import pytest
 
 from accord.admin.views import list_sql, task_list
+from accord.core.db import database
 from accord.core.models import Lead, Task
 from accord.core.services import records
 from tests.web import login
@@ -66,3 +67,27 @@ def test_a_filter_on_the_clock_is_compiled_each_time(client, boss, monkeypatch):
     assert "Soon" not in page
     monkeypatch.setattr(task_list, "utcnow", lambda: now + dt.timedelta(hours=2))
     assert "Soon" in client.get(url).get_data(as_text=True)  # now overdue
+
+
+def test_held_statements_are_prepared_once_per_connection_on_postgresql(rt, boss):
+    from peewee import PostgresqlDatabase
+
+    if not isinstance(database.obj, PostgresqlDatabase):
+        pytest.skip("prepared statements are PostgreSQL's (CI runs the suite there too)")
+    records.create(boss, Lead, {"last_name": "Prepared"})
+    sql = 'SELECT "last_name" FROM "lead" WHERE "last_name" = %s AND "id" > %s'
+    connection = database.obj.connection()
+    first = list_sql.run(sql, ("Prepared", 0)).fetchall()
+    assert first == [("Prepared",)]
+    assert len(list_sql._PREPARED[connection]) >= 1
+    again = list_sql.run(sql, ("Nobody", 0)).fetchall()
+    assert again == []
+    (count,) = database.execute_sql(
+        "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'accord_%%'"
+    ).fetchone()
+    assert count == len(list_sql._PREPARED[connection])
+    # A literal percent sign, or a parameter PostgreSQL cannot type: run as they are.
+    assert list_sql.run("SELECT 'a%%b' WHERE %s", (True,)).fetchall() == [("a%b",)]
+    assert list_sql.run("SELECT %s + %s", (1, 2)).fetchall() == [(3,)]  # unknown + unknown
+    assert "SELECT %s + %s" in list_sql._UNPREPARABLE
+    assert database.execute_sql("SELECT 1").fetchall() == [(1,)]  # nothing left aborted

@@ -7,10 +7,18 @@ filters) and the reference data (custom fields, statuses): they are then held
 (accord.admin.views.reference.held) and run as they are. A filter whose SQL depends on
 anything else — the clock, the data — says so with `fixed_sql = False` (the task list's
 "due" tabs).
+
+On PostgreSQL a held statement is also prepared, once per connection: planning a list's
+query over a table with twenty indexes cost about as much as running it (0.8 ms).
 """
 
+import hashlib
+import logging
+import re
+import weakref
+
 from flask import request
-from peewee import SQL, Select, fn
+from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from accord.admin.views.gate import current_user
 from accord.admin.views.reference import held
@@ -31,13 +39,13 @@ def count(view, query, held_sql):
     """SELECT COUNT(1) over `query` (a limited one: at most its limit)."""
     wrapped = Select([query.alias("_wrapped")], [fn.COUNT(SQL("1"))])
     sql, params = _sql(view, "count", wrapped, held_sql, (query._limit, query._offset))
-    return database.execute_sql(sql, params).fetchone()[0]
+    return run(sql, params, prepare=held_sql).fetchone()[0]
 
 
 def cursor(view, query, held_sql):
     """The page query's cursor."""
     sql, params = _sql(view, "page", query, held_sql, (query._limit, query._offset))
-    return database.execute_sql(sql, params)
+    return run(sql, params, prepare=held_sql)
 
 
 def _sql(view, which, query, held_sql, shape):
@@ -51,3 +59,43 @@ def _sql(view, which, query, held_sql, shape):
 def compile_query(query):
     sql, params = database.get_sql_context().sql(query).query()
     return sql, tuple(params)
+
+
+log = logging.getLogger(__name__)
+# connection -> names of the statements prepared on it (a pooled connection lives on)
+_PREPARED = weakref.WeakKeyDictionary()
+_UNPREPARABLE = set()  # SQL PostgreSQL would not prepare: run as it is
+
+
+def run(sql, params, prepare=True):
+    """Execute `sql`; on PostgreSQL as a statement prepared once per connection."""
+    db = database.obj
+    if not prepare or not isinstance(db, PostgresqlDatabase) or sql in _UNPREPARABLE:
+        return database.execute_sql(sql, params)
+    connection = db.connection()
+    name = "accord_" + hashlib.sha1(sql.encode()).hexdigest()[:24]
+    prepared = _PREPARED.setdefault(connection, set())
+    if name not in prepared:
+        if not _prepare(name, sql):
+            return database.execute_sql(sql, params)
+        prepared.add(name)
+    if not params:
+        return database.execute_sql(f"EXECUTE {name}")
+    return database.execute_sql(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+
+
+def _prepare(name, sql):
+    """PREPARE `sql` (%s placeholders become $1, $2 …); False when it cannot be."""
+    if "%" in sql.replace("%s", ""):
+        _UNPREPARABLE.add(sql)  # a literal % would need psycopg's escaping: not ours
+        return False
+    numbers = iter(range(1, sql.count("%s") + 1))
+    text = re.sub(r"%s", lambda _m: f"${next(numbers)}", sql)
+    try:
+        with database.atomic():  # a savepoint: a refusal leaves the request's work intact
+            database.execute_sql(f"PREPARE {name} AS {text}")
+    except Exception:  # e.g. a parameter whose type PostgreSQL cannot infer
+        log.warning("list SQL not prepared, run as it is: %s", sql[:200], exc_info=True)
+        _UNPREPARABLE.add(sql)
+        return False
+    return True
