@@ -138,7 +138,4 @@ def fill(view, parts, kwargs):
     return "".join(out)
 
 
-_SUBSTITUTES = {
-    "csrf": lambda: generate_csrf(),
-    "nonce": lambda: csp_nonce(),
-}
+_SUBSTITUTES = {"csrf": generate_csrf, "nonce": csp_nonce}
