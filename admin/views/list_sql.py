@@ -8,8 +8,9 @@ filters) and the reference data (custom fields, statuses): they are then held
 anything else — the clock, the data — says so with `fixed_sql = False` (the task list's
 "due" tabs).
 
-On PostgreSQL a held statement is also prepared, once per connection: planning a list's
-query over a table with twenty indexes cost about as much as running it (0.8 ms).
+On PostgreSQL a held statement is also prepared, once per connection: the server then
+neither parses nor plans it again (measured in process at 1M records: 0.2 ms less per
+contacts page, 0.7 ms per deals page).
 """
 
 import hashlib
