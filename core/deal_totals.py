@@ -146,18 +146,13 @@ def sums(user, stage_ids, owner_ids=None):
     over the deals `user` may see in these stages (and of these owners, if given)."""
     from peewee import fn
 
-    from accord.core import access
-
     if not stage_ids:
         return {}
     t = DealTotal
-    query = t.select(
-        t.stage, t.currency, fn.SUM(t.n), fn.SUM(t.total), fn.SUM(t.weighted_set),
-        fn.SUM(t.value_unset),
-    ).where(t.stage.in_(sorted(stage_ids)))  # fmt: skip
-    if owner_ids is not None:
-        query = query.where(t.owner.in_(sorted(owner_ids) or [0]))
-    query = access.visible(query, user, t).group_by(t.stage, t.currency).having(fn.SUM(t.n) > 0)
+    query = _visible(
+        user, stage_ids, owner_ids, (t.stage, t.currency),
+        fn.SUM(t.n), fn.SUM(t.total), fn.SUM(t.weighted_set), fn.SUM(t.value_unset),
+    )  # fmt: skip
     return {(row[0], row[1]): tuple(row[2:]) for row in query.tuples()}
 
 
@@ -166,13 +161,20 @@ def counts(user, stage_ids, owner_ids=None):
     owners, if given): sums() without the money, a row per stage."""
     from peewee import fn
 
-    from accord.core import access
-
     if not stage_ids:
         return {}
+    query = _visible(user, stage_ids, owner_ids, (DealTotal.stage,), fn.SUM(DealTotal.n))
+    return {stage_id: int(n) for stage_id, n in database.execute(query)}
+
+
+def _visible(user, stage_ids, owner_ids, keys, *sums):
+    """SELECT keys, sums FROM the totals `user` may see, grouped by keys (nonzero only)."""
+    from peewee import fn
+
+    from accord.core import access
+
     t = DealTotal
-    query = t.select(t.stage, fn.SUM(t.n)).where(t.stage.in_(sorted(stage_ids)))
+    query = t.select(*keys, *sums).where(t.stage.in_(sorted(stage_ids)))
     if owner_ids is not None:
         query = query.where(t.owner.in_(sorted(owner_ids) or [0]))
-    query = access.visible(query, user, t).group_by(t.stage).having(fn.SUM(t.n) > 0)
-    return {stage_id: int(n) for stage_id, n in database.execute(query)}
+    return access.visible(query, user, t).group_by(*keys).having(fn.SUM(t.n) > 0)
