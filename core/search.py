@@ -101,14 +101,28 @@ QUERIES = {
 TRGM_CAP = 5000
 
 
+# A long term asks the trigram indexes about its first WINDOW characters only, and the
+# rows found are checked for the whole term: pg_trgm splits text into words, and the
+# words of an email's or a phone number's tail ("poczta", "example", "48") are in most
+# rows, so their trigrams cost more to intersect than they narrow (26 ms for one email's
+# scan at 1M contacts, 1 ms for its first 12 characters).
+WINDOW = 12
+
+
 def _match(model, column, term, mode):
     field = getattr(model, column)
-    return field.startswith(term) if mode == "prefix" else field.contains(term)
+    match = field.startswith if mode == "prefix" else field.contains
+    if len(term) <= WINDOW:
+        return match(term)
+    # || '' hides the column from its index: the planner checks those rows one by one.
+    whole = field.concat("")
+    whole = whole.startswith(term) if mode == "prefix" else whole.contains(term)
+    return match(term[:WINDOW]) & whole
 
 
 def _trgm_matches(kind, term, mode):
-    """The ids of `kind` matching `term` as one UNION of pg_trgm index scans, one per
-    searched column (the columns the SQLite index holds).
+    """The ids of `kind` matching `term` as one UNION ALL of pg_trgm index scans, one per
+    searched column (the columns the SQLite index holds); an id may come twice.
 
     One query ORing the columns (one behind a join) cannot use those indexes, and with
     ORDER BY name LIMIT n the planner walks the name index and filters every row: 4–20 s
@@ -123,8 +137,23 @@ def _trgm_matches(kind, term, mode):
         parts.append(model.select(model.id).where(model.organization.in_(orgs)))
     union = parts[0]
     for part in parts[1:]:
-        union = union | part
+        union = union.union_all(part)  # no de-duplication: the arms stream, LIMIT stops them
     return union
+
+
+def trgm_candidates(table, term, cap=None):
+    """Every id of `table` containing `term` in a searched column (or its company's
+    name), newest first; None when there are `cap` (CANDIDATES) or more. PostgreSQL's
+    counterpart of candidates(): the index scans stop after `cap` rows."""
+    cap = cap or CANDIDATES
+    rows = [row[0] for row in _trgm_matches(table, term, "contains").limit(cap).tuples()]
+    if len(rows) >= cap:
+        return None
+    return sorted(set(rows), reverse=True)
+
+
+def _trgm_ready(term):
+    return len(term) >= search_index.MIN_TERM and search_index.uses_trigram()
 
 
 def _trgm_where(kind, term, mode, memo=None):
@@ -136,18 +165,25 @@ def _trgm_where(kind, term, mode, memo=None):
     memo = {} if memo is None else memo
     if key not in memo:
         union = _trgm_matches(kind, term, mode)
-        memo[key] = [row[0] for row in union.limit(TRGM_CAP).tuples()]
+        memo[key] = sorted({row[0] for row in union.limit(TRGM_CAP).tuples()})
     ids = memo[key]
     if len(ids) >= TRGM_CAP:
         return model.id.in_(_trgm_matches(kind, term, mode)), False
     return (model.id.in_(ids) if ids else SQL("1 = 0")), True
 
 
-def _find(user, kind, term, limit, memo=None):
+def _find(user, kind, term, limit, memo=None, ids=None):
+    """Prefix matches first, then the rest, each by name. `ids`: every match's id is
+    known (a rare term, trgm_candidates): the query looks among those only."""
+    if ids == []:
+        return Hits(kind)
     found, seen = [], set()
     for mode in ("prefix", "contains"):
         few = False
-        if search_index.uses_trigram():
+        if ids is not None:
+            query, model = QUERIES[kind](term, mode)
+            query, few = query.where(model.id.in_(ids) if ids else SQL("1 = 0")), True
+        elif search_index.uses_trigram():
             model, _table, where = FTS_KINDS[kind]
             condition, few = _trgm_where(kind, term, mode, memo)
             query = model.select().where(condition)
@@ -243,6 +279,8 @@ def _starts(record, term):
 def _fts_rare(user, kind, term, limit, ids):
     """All the visible matches among `ids` (a rare term's every match), name-starts-with
     first, newest first within each."""
+    if not ids:
+        return Hits(kind)
     model, _table, where = FTS_KINDS[kind]
     query = model.select(model.id, model.name).where(model.id.in_(ids))
     if where is not None:
@@ -497,8 +535,8 @@ def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
     see, prefix matches first. Raises QueryError for text that cannot be searched."""
     term = clean(text)
     limit = max(1, min(int(limit), 100))
-    if not _fts_ready(term):
-        memo = {}
+    memo = {}
+    if not _fts_ready(term) and not _trgm_ready(term):
         return {kind: _find(user, kind, term, limit, memo) for kind in kinds if kind in QUERIES}
     rare = {}  # table -> its every matching id, or None for a common term
     found = {}
@@ -506,7 +544,12 @@ def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
         if kind not in QUERIES:
             continue
         table = FTS_KINDS[kind][1]
+        if _fts_ready(term):
+            if table not in rare:
+                rare[table] = candidates(table, term)
+            found[kind] = _fts_find(user, kind, term, limit, rare[table])
+            continue
         if table not in rare:
-            rare[table] = candidates(table, term)
-        found[kind] = _fts_find(user, kind, term, limit, rare[table])
+            rare[table] = trgm_candidates(table, term)
+        found[kind] = _find(user, kind, term, limit, memo, rare[table])
     return found

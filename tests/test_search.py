@@ -262,6 +262,53 @@ def test_trigram_id_path_finds_what_the_one_query_finds(w, monkeypatch, term):
     assert shown > 0
 
 
+def trigram_engine(monkeypatch):
+    """Global search as it runs on PostgreSQL (pg_trgm), on any database."""
+    monkeypatch.setattr(search.search_index, "uses_fts", lambda db=None: False)
+    monkeypatch.setattr(search.search_index, "uses_trigram", lambda db=None: True)
+
+
+@pytest.mark.parametrize("window", [search.WINDOW, 4])
+def test_trigram_rare_and_common_terms_agree(w, monkeypatch, window):
+    """PostgreSQL: a rare term's every match comes from the trigram indexes first (ids),
+    a common one is searched for as a whole; both show the same records in the same
+    order, for every role. With a small WINDOW the indexes are asked about the first
+    few characters only and the rest is checked row by row: the same again."""
+    trigram_engine(monkeypatch)
+    monkeypatch.setattr(search, "WINDOW", window)
+    admin = w.users["A"]
+    records.create(admin, Lead, {"last_name": "Percent 100% sure of it"})
+    records.create(admin, Lead, {"last_name": "Percent 100 x sure of it"})
+    shown = 0
+    for key in ("A", "N1", "R"):
+        user = w.users[key]
+        for term in (*TERMS, "Percent 100% sure", "person.N3@x.test", "Lead OfN"):
+            rare = search.search(user, term, limit=3)
+            monkeypatch.setattr(search, "CANDIDATES", 1)  # every term is common now
+            common = search.search(user, term, limit=3)
+            monkeypatch.setattr(search, "CANDIDATES", 500)
+            assert found_ids(rare) == found_ids(common), (key, term)
+            assert {k: h.more for k, h in rare.items()} == {k: h.more for k, h in common.items()}
+            shown += sum(len(h.records) for h in rare.values())
+    assert shown > 0
+    percent = search.search(admin, "Percent 100% sure")["lead"].records
+    assert [r.name for r in percent] == ["Percent 100% sure of it"]  # % is no wildcard
+
+
+def test_trigram_candidates_stop_at_the_cap(w, monkeypatch):
+    """Every matching id, newest first, each once (a record found by two columns too);
+    None once the cap is reached."""
+    trigram_engine(monkeypatch)
+    lead = w.record("lead", "N4")
+    ids = search.trgm_candidates("lead", "OfN4")
+    assert ids == [lead.id]
+    both = records.create(w.users["A"], Lead, {"last_name": "Twice", "email": "twice@x.test"})
+    assert search.trgm_candidates("lead", "twice") == [both.id]
+    many = search.trgm_candidates("lead", "lead")
+    assert many == sorted(set(many), reverse=True) and len(many) > 2
+    assert search.trgm_candidates("lead", "lead", cap=2) is None
+
+
 # List search paths at scale (issue 8): rare ids sorted by expression, common subquery,
 # dense "+id" walk, counts from the index's first matches. All list the same --------------
 
