@@ -13,7 +13,18 @@ escape the user's % and _, so they match only themselves.
 import re
 from dataclasses import dataclass, field
 
-from peewee import JOIN, SQL, AutoField, BareField, Expression, Model, NodeList
+from peewee import (
+    JOIN,
+    SQL,
+    AutoField,
+    BareField,
+    Case,
+    Expression,
+    Model,
+    NodeList,
+    Value,
+    fn,
+)
 
 from accord.core import access, search_index
 from accord.core.db import database
@@ -59,7 +70,7 @@ def _any(fields, term, mode):
 
 def _lead_query(term, mode):
     fields = (Lead.name, Lead.last_name, Lead.email, Lead.phone, Lead.organization_name)
-    return Lead.select().where(_any(fields, term, mode)), Lead
+    return Lead.select().where(_any(fields, term, mode)), Lead, fields
 
 
 def _person_query(term, mode):
@@ -70,23 +81,24 @@ def _person_query(term, mode):
         .join(org, JOIN.LEFT_OUTER, on=(Contact.organization == org.id))
         .where(~Contact.is_organization & _any(fields, term, mode))
     )
-    return query, Contact
+    return query, Contact, fields
 
 
 def _company_query(term, mode):
     fields = (Contact.name, Contact.email, Contact.phone)
     query = Contact.select().where(Contact.is_organization & _any(fields, term, mode))
-    return query, Contact
+    return query, Contact, fields
 
 
 def _deal_query(term, mode):
     org = Contact.alias("org")
+    fields = (Deal.name, org.name)
     query = (
         Deal.select(Deal)
         .join(org, JOIN.LEFT_OUTER, on=(Deal.organization == org.id))
-        .where(_any((Deal.name, org.name), term, mode))
+        .where(_any(fields, term, mode))
     )
-    return query, Deal
+    return query, Deal, fields
 
 
 QUERIES = {
@@ -101,59 +113,74 @@ QUERIES = {
 TRGM_CAP = 5000
 
 
-# A long term asks the trigram indexes about its first WINDOW characters only, and the
-# rows found are checked for the whole term: pg_trgm splits text into words, and the
-# words of an email's or a phone number's tail ("poczta", "example", "48") are in most
-# rows, so their trigrams cost more to intersect than they narrow (26 ms for one email's
-# scan at 1M contacts, 1 ms for its first 12 characters).
-WINDOW = 12
-
-
-def _match(model, column, term, mode):
-    field = getattr(model, column)
-    match = field.startswith if mode == "prefix" else field.contains
-    if len(term) <= WINDOW:
-        return match(term)
-    # || '' hides the column from its index: the planner checks those rows one by one.
-    whole = field.concat("")
-    whole = whole.startswith(term) if mode == "prefix" else whole.contains(term)
-    return match(term[:WINDOW]) & whole
+def _match(column, term, mode):
+    return column.startswith(term) if mode == "prefix" else column.contains(term)
 
 
 def _trgm_matches(kind, term, mode):
     """The ids of `kind` matching `term` as one UNION ALL of pg_trgm index scans, one per
-    searched column (the columns the SQLite index holds); an id may come twice.
+    searched column (the columns the SQLite index holds) and one for the company's name;
+    an id may come twice (the arms stream, so LIMIT stops them).
 
     One query ORing the columns (one behind a join) cannot use those indexes, and with
     ORDER BY name LIMIT n the planner walks the name index and filters every row: 4–20 s
     at a million contacts for a term with few matches."""
     model, table, _where = FTS_KINDS[kind]
-    parts = []
+    union = None
     for column in search_index.TRGM_COLUMNS[table]:
-        parts.append(model.select(model.id).where(_match(model, column, term, mode)))
-    if table in ("contact", "deal"):  # the company's name, as the SQLite index has it
+        part = model.select(model.id).where(_match(getattr(model, column), term, mode))
+        union = part if union is None else union.union_all(part)
+    if table in ("contact", "deal"):
         org = Contact.alias("o")
-        orgs = org.select(org.id).where(org.is_organization & _match(org, "name", term, mode))
-        parts.append(model.select(model.id).where(model.organization.in_(orgs)))
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.union_all(part)  # no de-duplication: the arms stream, LIMIT stops them
+        orgs = org.select(org.id).where(org.is_organization & _match(org.name, term, mode))
+        union = union.union_all(model.select(model.id).where(model.organization.in_(orgs)))
     return union
 
 
+def _ids_upto(union, cap):
+    """The distinct ids `union` yields, newest first; None when it yields `cap` rows."""
+    rows = [row[0] for row in union.limit(cap).tuples()]
+    return None if len(rows) >= cap else sorted(set(rows), reverse=True)
+
+
+# The trigram index of a table's search key is asked about the key of the term's first
+# WINDOW letters and digits: the tail of an email or a phone number ("poczta.example",
+# "72 88") is in many rows and costs more to intersect than it narrows.
+WINDOW = 12
+
+
+def _key_match(model, table, term):
+    """The row's search key contains the key of `term`'s first WINDOW characters (a lossy
+    test, served by the key's trigram index: search_index.key_expression)."""
+    key = getattr(fn, search_index.KEY_FUNCTION)
+    row_key = key(*(getattr(model, column) for column in search_index.TRGM_COLUMNS[table]))
+    pattern = Value("%").concat(fn.substr(key(term), 1, WINDOW)).concat("%")
+    return Expression(row_key, "ILIKE", pattern)  # peewee: LIKE on SQLite, not GLOB
+
+
 def trgm_candidates(table, term, cap=None):
-    """Every id of `table` containing `term` in a searched column (or its company's
-    name), newest first; None when there are `cap` (CANDIDATES) or more. PostgreSQL's
-    counterpart of candidates(): the index scans stop after `cap` rows."""
-    cap = cap or CANDIDATES
-    rows = [row[0] for row in _trgm_matches(table, term, "contains").limit(cap).tuples()]
-    if len(rows) >= cap:
-        return None
-    return sorted(set(rows), reverse=True)
+    """The ids of `table` that may contain `term` in a searched column or their company's
+    name — every one that does, and a few that do not (search checks them), newest
+    first; None when there are `cap` (CANDIDATES) or more. PostgreSQL's counterpart of
+    candidates()."""
+    model = FTS_KINDS[table][0]
+    union = model.select(model.id).where(_key_match(model, table, term))
+    if table in ("contact", "deal"):
+        org = Contact.alias("o")
+        orgs = org.select(org.id).where(org.is_organization & _key_match(org, "contact", term))
+        union = union.union_all(model.select(model.id).where(model.organization.in_(orgs)))
+    return _ids_upto(union, cap or CANDIDATES)
+
+
+def _list_ids(model, kind, word):
+    """trgm_candidates for a list's search box (its own columns, LIST_FIELDS)."""
+    table = FTS_KINDS[kind][1]
+    return _ids_upto(model.select(model.id).where(_key_match(model, table, word)), CANDIDATES)
 
 
 def _trgm_ready(term):
-    return len(term) >= search_index.MIN_TERM and search_index.uses_trigram()
+    # The search key keeps letters and digits: fewer than three make no trigram.
+    return search_index.uses_trigram() and sum(c.isalnum() for c in term) >= search_index.MIN_TERM
 
 
 def _trgm_where(kind, term, mode, memo=None):
@@ -164,33 +191,26 @@ def _trgm_where(kind, term, mode, memo=None):
     key = (table, mode)  # people and companies share the contact table's matches
     memo = {} if memo is None else memo
     if key not in memo:
-        union = _trgm_matches(kind, term, mode)
-        memo[key] = sorted({row[0] for row in union.limit(TRGM_CAP).tuples()})
+        memo[key] = _ids_upto(_trgm_matches(kind, term, mode), TRGM_CAP)
     ids = memo[key]
-    if len(ids) >= TRGM_CAP:
+    if ids is None:
         return model.id.in_(_trgm_matches(kind, term, mode)), False
     return (model.id.in_(ids) if ids else SQL("1 = 0")), True
 
 
-def _find(user, kind, term, limit, memo=None, ids=None):
-    """Prefix matches first, then the rest, each by name. `ids`: every match's id is
-    known (a rare term, trgm_candidates): the query looks among those only."""
-    if ids == []:
-        return Hits(kind)
+def _find(user, kind, term, limit, memo=None):
+    """Prefix matches first, then the rest, each by name."""
     found, seen = [], set()
     for mode in ("prefix", "contains"):
         few = False
-        if ids is not None:
-            query, model = QUERIES[kind](term, mode)
-            query, few = query.where(model.id.in_(ids) if ids else SQL("1 = 0")), True
-        elif search_index.uses_trigram():
+        if search_index.uses_trigram():
             model, _table, where = FTS_KINDS[kind]
             condition, few = _trgm_where(kind, term, mode, memo)
             query = model.select().where(condition)
             if where is not None:
                 query = query.where(where)
         else:
-            query, model = QUERIES[kind](term, mode)
+            query, model, _fields = QUERIES[kind](term, mode)
         query = access.visible(query, user, model)
         if seen:
             query = query.where(model.id.not_in(sorted(seen)))
@@ -203,6 +223,19 @@ def _find(user, kind, term, limit, memo=None, ids=None):
         if len(found) > limit:
             break
     return Hits(kind, found[:limit], more=len(found) > limit)
+
+
+def _find_among(user, kind, term, limit, ids):
+    """_find among `ids` (a rare term's trgm_candidates: every match is among them), in
+    one query."""
+    if not ids:
+        return Hits(kind)
+    query, model, fields = QUERIES[kind](term, "contains")
+    query = access.visible(query.where(model.id.in_(ids)), user, model)
+    first = Case(None, [(_any(fields, term, "prefix"), 0)], 1)  # NULL (no match): 1
+    # Sorted by an expression, so that the planner fetches the few rows by id.
+    rows = list(query.order_by(first, model.name.concat(""), model.id).limit(limit + 1))
+    return Hits(kind, rows[:limit], more=len(rows) > limit)
 
 
 # The FTS5 engine (SQLite) ------------------------------------------------------------
@@ -408,6 +441,14 @@ def list_search(model, kind, text, extra=(), memo=None, match_limit=None, dense=
             match, _few = _fts_clause(
                 model, kind, _phrase(word), memo, match_limit, found, dense, [word]
             )
+        elif _trgm_ready(word):
+            # A rare word's every match from the trigram indexes (PostgreSQL): the list,
+            # its count and its sort then work on those rows.
+            ids = _memo(memo, ("trgm", kind, word), lambda w=word: _list_ids(model, kind, w))
+            match = _any(fields, word, "contains")
+            if ids is not None:  # the candidates, checked
+                match = (model.id.in_(ids) & match) if ids else SQL("1 = 0")
+                found.few = found.few or not extra
         else:
             match = _any(fields, word, "contains")
         for expr in extra:
@@ -551,5 +592,8 @@ def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
             continue
         if table not in rare:
             rare[table] = trgm_candidates(table, term)
-        found[kind] = _find(user, kind, term, limit, memo, rare[table])
+        if rare[table] is None:
+            found[kind] = _find(user, kind, term, limit, memo)
+        else:
+            found[kind] = _find_among(user, kind, term, limit, rare[table])
     return found

@@ -52,6 +52,26 @@ TRGM_COLUMNS = {
     "deal": ("name",),
 }
 
+# PostgreSQL: one pg_trgm GIN index per table on the search key of these columns (their
+# text lowered, without spaces or punctuation): pg_trgm splits text into words, and the
+# short words of an email or a phone number ("48", "example") are in most rows, so
+# their trigrams cost more to intersect than they narrow; as one word, the key's
+# trigrams span them ("z.lewa" -> "zle", "lew"). A lossy test: search checks the
+# candidates it yields against the columns themselves.
+KEY_FUNCTION = "accord_search_key"
+_KEY_FUNCTION_SQL = (
+    f"CREATE OR REPLACE FUNCTION {KEY_FUNCTION}(VARIADIC parts text[]) RETURNS text "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "$$ SELECT regexp_replace(lower(array_to_string(parts, ' ')), '[^[:alnum:]]+', '', 'g') $$"
+)
+
+
+def key_expression(table, alias=None):
+    """The SQL of `table`'s search key, as its index has it (over `alias`.column)."""
+    prefix = f'"{alias}".' if alias else ""
+    columns = ", ".join(f'{prefix}"{c}"' for c in TRGM_COLUMNS[table])
+    return f"{KEY_FUNCTION}({columns})"
+
 
 def is_shadow(name):
     """One of the tables FTS5 keeps behind an index table (never written directly)."""
@@ -132,6 +152,12 @@ def install(db=None, fill=True):
                     f'CREATE INDEX IF NOT EXISTS "trgm_{table}_{column}" ON "{table}" '
                     f'USING gin ("{column}" {opclass})'
                 )
+        db.execute_sql(_KEY_FUNCTION_SQL)
+        for table in TRGM_COLUMNS:
+            db.execute_sql(
+                f'CREATE INDEX IF NOT EXISTS "key_{table}" ON "{table}" '
+                f"USING gin (({key_expression(table)}) {opclass})"
+            )
         return
     if not uses_fts(db):
         return

@@ -8,6 +8,7 @@ datasheet, at most ten per kind with a link to the list for more.
 import re
 
 import pytest
+from peewee import SqliteDatabase
 
 from accord.core import search
 from accord.core.models import Deal, Lead, User
@@ -262,10 +263,20 @@ def test_trigram_id_path_finds_what_the_one_query_finds(w, monkeypatch, term):
     assert shown > 0
 
 
+def search_key(*parts):
+    """search_index.KEY_FUNCTION in Python: the text lowered, letters and digits only."""
+    text = " ".join(p for p in parts if p is not None).lower()
+    return "".join(c for c in text if c.isalnum())
+
+
 def trigram_engine(monkeypatch):
-    """Global search as it runs on PostgreSQL (pg_trgm), on any database."""
+    """Search as it runs on PostgreSQL (pg_trgm), on any database: on SQLite the search
+    key is a Python function (PostgreSQL's is SQL, created by the migration)."""
     monkeypatch.setattr(search.search_index, "uses_fts", lambda db=None: False)
     monkeypatch.setattr(search.search_index, "uses_trigram", lambda db=None: True)
+    db = search.database.obj
+    if isinstance(db, SqliteDatabase):
+        db.register_function(search_key, search.search_index.KEY_FUNCTION, -1)
 
 
 @pytest.mark.parametrize("window", [search.WINDOW, 4])
@@ -293,6 +304,55 @@ def test_trigram_rare_and_common_terms_agree(w, monkeypatch, window):
     assert shown > 0
     percent = search.search(admin, "Percent 100% sure")["lead"].records
     assert [r.name for r in percent] == ["Percent 100% sure of it"]  # % is no wildcard
+
+
+@pytest.mark.parametrize("cap", [500, 1])
+def test_trigram_list_search_by_ids_lists_what_the_query_lists(w, client, monkeypatch, cap):
+    """PostgreSQL's list search box: a rare word becomes the ids of its matches, a common
+    one stays a LIKE over the columns; both list and count the same rows."""
+    trigram_engine(monkeypatch)
+    monkeypatch.setattr(search, "CANDIDATES", cap)
+    monkeypatch.setattr(search, "WINDOW", 4)
+    admin = w.users["A"]
+    login(client, admin.email)
+    n1, n4 = w.record("lead", "N1").id, w.record("lead", "N4").id
+    assert listed_leads(client, "+36 30 555 0101") == [n1]
+    assert listed_leads(client, "Lead OfN4") == [n4]
+    assert listed_leads(client, "OfN4 Lead") == [n4]
+    assert listed_leads(client, "Lead OfN4 nowhere") == []
+    assert listed_leads(client, "Lead 55") == [n1]
+    every = listed_leads(client, "lead")
+    assert n1 in every and n4 in every
+    body = text_of(client.get("/admin/lead/", query_string={"search": "Lead OfN4"}))
+    assert COUNT_TEXT.search(body).group(1) == "1"
+    restricted = client.application.test_client()
+    login(restricted, w.users["R"].email)
+    assert listed_leads(restricted, "Lead OfN4") == []
+
+
+def test_search_key_on_postgresql(w):
+    """The key PostgreSQL indexes is the one the tests' stand-in computes, and the
+    candidates come from its index, not from a scan of a million rows."""
+    if not search.search_index.uses_trigram():
+        pytest.skip("PostgreSQL's search key")
+    db = search.database.obj
+    key = search.search_index.KEY_FUNCTION
+    for parts in (("Ann O'Neil", "ann@x.TEST", "+36 30 555"), ("Łódź – Café", None), ("a_b%c",)):
+        marks = ", ".join(["%s"] * len(parts))
+        (got,) = db.execute_sql(f"SELECT {key}({marks})", parts).fetchone()
+        assert got == search_key(*parts), parts
+    for table in ("lead", "contact", "deal"):
+        model = search.FTS_KINDS[table][0]
+        query = model.select(model.id).where(search._key_match(model, table, "person.n3@x"))
+        sql, params = query.sql()
+        plan = "\n".join(r[0] for r in db.execute_sql("EXPLAIN " + sql, params).fetchall())
+        # The index serves the query when their expressions are the same (a few test
+        # rows: the planner may prefer to read them all).
+        (definition,) = db.execute_sql(
+            "SELECT pg_get_indexdef(%s::regclass)", (f"key_{table}",)
+        ).fetchone()
+        expression = re.search(r"gin \((.*) \S*gin_trgm_ops\)", definition).group(1)
+        assert key in expression and expression in plan, (definition, plan)
 
 
 def test_trigram_candidates_stop_at_the_cap(w, monkeypatch):

@@ -14,6 +14,7 @@ from accord.core.migrations import (
     m0010_closed_days,
     m0011_sort_tiebreak,
     m0012_reference_version,
+    m0013_search_keys,
 )
 
 CORE_MIGRATIONS = [
@@ -29,4 +30,5 @@ CORE_MIGRATIONS = [
     Migration("core", 10, "closed deals per day", m0010_closed_days.apply),
     Migration("core", 11, "sort indexes end with the id", m0011_sort_tiebreak.apply),
     Migration("core", 12, "reference data version", m0012_reference_version.apply),
+    Migration("core", 13, "search keys (PostgreSQL)", m0013_search_keys.apply),
 ]
