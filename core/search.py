@@ -172,15 +172,26 @@ def trgm_candidates(table, term, cap=None):
     return _ids_upto(union, cap or CANDIDATES)
 
 
-def _list_ids(model, kind, word):
-    """trgm_candidates for a list's search box (its own columns, LIST_FIELDS)."""
+def _list_ids(model, kind, words):
+    """trgm_candidates for a list's search box: its own columns (LIST_FIELDS) hold every
+    one of `words`."""
     table = FTS_KINDS[kind][1]
-    return _ids_upto(model.select(model.id).where(_key_match(model, table, word)), CANDIDATES)
+    query = model.select(model.id)
+    for word in words:
+        query = query.where(_key_match(model, table, word))
+    return _ids_upto(query, CANDIDATES)
 
 
 def _trgm_ready(term):
     # The search key keeps letters and digits: fewer than three make no trigram.
     return search_index.uses_trigram() and sum(c.isalnum() for c in term) >= search_index.MIN_TERM
+
+
+def _keyed(text):
+    """Whether PostgreSQL asks the search key's index about `text` first: pg_trgm splits
+    text into words, so a single word of letters is served as well by the columns' own
+    indexes, without a probe that a common word ("Kamau") makes in vain."""
+    return _trgm_ready(text) and not text.isalpha()
 
 
 def _trgm_where(kind, term, mode, memo=None):
@@ -441,19 +452,21 @@ def list_search(model, kind, text, extra=(), memo=None, match_limit=None, dense=
             match, _few = _fts_clause(
                 model, kind, _phrase(word), memo, match_limit, found, dense, [word]
             )
-        elif _trgm_ready(word):
-            # A rare word's every match from the trigram indexes (PostgreSQL): the list,
-            # its count and its sort then work on those rows.
-            ids = _memo(memo, ("trgm", kind, word), lambda w=word: _list_ids(model, kind, w))
-            match = _any(fields, word, "contains")
-            if ids is not None:  # the candidates, checked
-                match = (model.id.in_(ids) & match) if ids else SQL("1 = 0")
-                found.few = found.few or not extra
         else:
             match = _any(fields, word, "contains")
         for expr in extra:
             match = match | expr.contains(word)
         clause = match if clause is None else clause & match
+    probed = [w for w in terms if _trgm_ready(w)]
+    if probed and not extra and _keyed(" ".join(terms)):
+        # PostgreSQL: the rows whose search key holds every word, from its trigram index
+        # (an email, a phone number, several words: pg_trgm's per-word scans of the
+        # columns cost the most there). Fewer than CANDIDATES: the list, its count and
+        # its sort work on those, checked against the columns.
+        ids = _memo(memo, ("key", kind, *probed), lambda: _list_ids(model, kind, probed))
+        if ids is not None:
+            clause = (model.id.in_(ids) & clause) if ids else SQL("1 = 0")
+            found.few = True
     found.clause = clause if clause is not None else SQL("1 = 1")
     return found
 
@@ -577,7 +590,7 @@ def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
     term = clean(text)
     limit = max(1, min(int(limit), 100))
     memo = {}
-    if not _fts_ready(term) and not _trgm_ready(term):
+    if not _fts_ready(term) and not _keyed(term):
         return {kind: _find(user, kind, term, limit, memo) for kind in kinds if kind in QUERIES}
     rare = {}  # table -> its every matching id, or None for a common term
     found = {}
