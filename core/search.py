@@ -4,9 +4,11 @@ One entry point for every search box: `search()` for the global search page and
 `list_clause()` for the list views' search boxes. The engine follows the database
 (accord.core.search_index): SQLite looks in an FTS5 trigram index (any substring of three
 characters or more, case-insensitive, from an index); PostgreSQL and others compare with
-ILIKE/LIKE (pg_trgm GIN indexes serve it on PostgreSQL); text shorter than three
-characters falls back to LIKE everywhere. Matches whose name starts with the text come
-first. Every query goes through access.visible(); peewee's startswith()/contains()
+ILIKE/LIKE (pg_trgm GIN indexes serve it on PostgreSQL; for text pg_trgm would split into
+several words, such as an email, a phone number or a phrase, the candidates come first
+from one index per table on the letters and digits of its columns); text shorter than
+three characters falls back to LIKE everywhere. Matches whose name starts with the text
+come first. Every query goes through access.visible(); peewee's startswith()/contains()
 escape the user's % and _, so they match only themselves.
 """
 

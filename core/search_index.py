@@ -66,10 +66,9 @@ _KEY_FUNCTION_SQL = (
 )
 
 
-def key_expression(table, alias=None):
-    """The SQL of `table`'s search key, as its index has it (over `alias`.column)."""
-    prefix = f'"{alias}".' if alias else ""
-    columns = ", ".join(f'{prefix}"{c}"' for c in TRGM_COLUMNS[table])
+def key_expression(table):
+    """The SQL of `table`'s search key, as its index has it."""
+    columns = ", ".join(f'"{c}"' for c in TRGM_COLUMNS[table])
     return f"{KEY_FUNCTION}({columns})"
 
 
