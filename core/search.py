@@ -133,10 +133,15 @@ def _trgm_matches(kind, term, mode):
         part = model.select(model.id).where(_match(getattr(model, column), term, mode))
         union = part if union is None else union.union_all(part)
     if table in ("contact", "deal"):
-        org = Contact.alias("o")
-        orgs = org.select(org.id).where(org.is_organization & _match(org.name, term, mode))
-        union = union.union_all(model.select(model.id).where(model.organization.in_(orgs)))
+        union = union.union_all(_by_company(model, lambda org: _match(org.name, term, mode)))
     return union
+
+
+def _by_company(model, matches):
+    """The ids of `model` rows whose company meets `matches(org)` (the company's alias)."""
+    org = Contact.alias("o")
+    orgs = org.select(org.id).where(org.is_organization & matches(org))
+    return model.select(model.id).where(model.organization.in_(orgs))
 
 
 def _ids_upto(union, cap):
@@ -168,9 +173,7 @@ def trgm_candidates(table, term, cap=None):
     model = FTS_KINDS[table][0]
     union = model.select(model.id).where(_key_match(model, table, term))
     if table in ("contact", "deal"):
-        org = Contact.alias("o")
-        orgs = org.select(org.id).where(org.is_organization & _key_match(org, "contact", term))
-        union = union.union_all(model.select(model.id).where(model.organization.in_(orgs)))
+        union = union.union_all(_by_company(model, lambda org: _key_match(org, "contact", term)))
     return _ids_upto(union, cap or CANDIDATES)
 
 
