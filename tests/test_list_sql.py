@@ -91,3 +91,19 @@ def test_held_statements_are_prepared_once_per_connection_on_postgresql(rt, boss
     assert list_sql.run("SELECT %s + %s", (1, 2)).fetchall() == [(3,)]  # unknown + unknown
     assert "SELECT %s + %s" in list_sql._UNPREPARABLE
     assert database.execute_sql("SELECT 1").fetchall() == [(1,)]  # nothing left aborted
+
+
+def test_the_count_reads_only_ids_in_the_pages_order(client, boss, monkeypatch):
+    """The capped count walks the index the page walks (its ORDER BY) and asks for no
+    column (SQLite then need not read them)."""
+    for name in ("Able", "Baker"):
+        records.create(boss, Lead, {"last_name": name})
+    seen = compiled_statements(monkeypatch)
+    login(client, boss.email)
+    assert names(client, "/admin/lead/?sort=0&desc=1") == ["Baker", "Able"]
+    statements = [database.get_sql_context().sql(q).query()[0] for q in seen]
+    counts = [sql for sql in statements if sql.startswith("SELECT COUNT(1)")]
+    assert len(counts) == 1, seen
+    inner = counts[0].split("FROM (", 1)[1]
+    assert inner.startswith("SELECT 1 FROM")
+    assert 'ORDER BY "t1"."name" DESC, "t1"."id" DESC LIMIT' in inner, inner

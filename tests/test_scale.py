@@ -11,7 +11,7 @@ import pytest
 
 from accord.admin.views import base
 from accord.core import search, search_index
-from accord.core.db import database, write
+from accord.core.db import database, is_sqlite, write
 from accord.core.migrations import m0006_scale
 from accord.core.models import Contact, Deal, Lead
 from accord.core.services import records
@@ -207,6 +207,31 @@ def test_postgresql_sort_indexes_end_with_the_id(rt):
             assert m0006_scale.index_name(table, columns) not in indexes  # replaced
         else:
             assert m11.sort_index_name(table, columns) not in indexes
+
+
+def test_one_owners_contacts_have_their_own_index(rt):
+    """A restricted user's contact list and the owner filter: without migration 14's
+    index SQLite walked every owner's contacts in (is_organization, updated_at) order."""
+    from accord.core.migrations import m0014_contact_owner_sort as m14
+
+    with write():
+        m14.apply(database.obj)  # a second time: nothing fails
+    indexes = {i.name: i.columns for i in database.get_indexes("contact")}
+    postgres = "Postgres" in type(database.obj).__name__
+    assert indexes.get(m14.NAME) == [*m14.COLUMNS, *(["id"] if postgres else [])]
+    if not is_sqlite():
+        return  # the planner's choice there follows the statistics of a few test rows
+    query = (
+        Contact.select(Contact.id)
+        .where(Contact.is_organization == False, Contact.deleted_at.is_null())  # noqa: E712
+        .where(Contact.owner == 3)
+        .order_by(Contact.updated_at.desc(), Contact.id.desc())
+        .limit(50)
+    )
+    for shape in (query, query.order_by()):
+        sql, params = shape.sql()
+        plan = " ".join(r[-1] for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert f"USING INDEX {m14.NAME} (is_organization=? AND owner_id=?)" in plan, plan
 
 
 def test_accord_reindex_command(accord):  # noqa: F811

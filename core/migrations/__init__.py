@@ -15,6 +15,7 @@ from accord.core.migrations import (
     m0011_sort_tiebreak,
     m0012_reference_version,
     m0013_search_keys,
+    m0014_contact_owner_sort,
 )
 
 CORE_MIGRATIONS = [
@@ -31,4 +32,5 @@ CORE_MIGRATIONS = [
     Migration("core", 11, "sort indexes end with the id", m0011_sort_tiebreak.apply),
     Migration("core", 12, "reference data version", m0012_reference_version.apply),
     Migration("core", 13, "search keys (PostgreSQL)", m0013_search_keys.apply),
+    Migration("core", 14, "contacts per owner, newest first", m0014_contact_owner_sort.apply),
 ]
