@@ -373,18 +373,30 @@ class CustomFieldsMixin:
     def _search_fields(self, value):
         self.__dict__["_base_search_fields"] = value
 
-    def _custom_value(self, model, name):
+    def _custom_cell(self, name):
+        """record -> the custom column `name` as a list or datasheet shows it: a coloured
+        badge for a dropdown choice that has colours, else the formatted value. The
+        definition, its type and its badges are looked up once, not once a row."""
         key = name[len(PREFIX) :]
         definition = next((d for d in self.custom_definitions() if d.key == key), None)
-        stored = (model.custom or {}).get(key)
-        if definition is None or stored is None:
-            return ""
-        ftype = field_type(definition)
-        try:
-            value = ftype.from_storage(stored)
-            return ftype.format(value, _locale())
-        except (FieldError, ValueError, TypeError, KeyError):
-            return str(stored)
+        if definition is None:
+            return lambda model: ""
+        ftype, locale = field_type(definition), _locale()
+        badges = _badges(definition) if definition.type == "dropdown" else {}
+
+        def cell(model):
+            stored = (model.custom or {}).get(key)
+            if stored is None:
+                return ""
+            badge = badges.get(stored) if isinstance(stored, str) else None
+            if badge is not None:
+                return badge
+            try:
+                return ftype.format(ftype.from_storage(stored), locale)
+            except (FieldError, ValueError, TypeError, KeyError):
+                return str(stored)
+
+        return cell
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         count, rows = super().get_list(
@@ -401,40 +413,42 @@ class CustomFieldsMixin:
             names = tags.names_by_record(self.model.entity, [model.id])
         return names.get(model.id, [])
 
+    def _tags_cell(self, model):
+        return Markup(" ").join(
+            Markup('<span class="badge badge-light border">{}</span>').format(n)
+            for n in self._tags_of(model)
+        )
+
     @pass_context
     def get_list_value(self, context, model, name):
         if name == "tags":
-            return Markup(" ").join(
-                Markup('<span class="badge badge-light border">{}</span>').format(n)
-                for n in self._tags_of(model)
-            )
+            return self._tags_cell(model)
         if name.startswith(PREFIX):
-            return self._badge(model, name) or self._custom_value(model, name)
+            return self._custom_cell(name)(model)
         return super().get_list_value(context, model, name)
 
     def list_cell(self, name, context):
-        if name == "tags" or name.startswith(PREFIX):
-            return lambda row: self.get_list_value(context, row, name)
+        if name == "tags":
+            return self._tags_cell
+        if name.startswith(PREFIX):
+            return self._custom_cell(name)
         return super().list_cell(name, context)
 
-    def _badge(self, model, name):
-        """Dropdown choices with colours show as coloured badges."""
-        key = name[len(PREFIX) :]
-        definition = next((d for d in self.custom_definitions() if d.key == key), None)
-        if definition is None or definition.type != "dropdown":
-            return None
-        stored = (model.custom or {}).get(key)
-        for choice in (definition.options or {}).get("choices") or []:
-            if choice["key"] == stored and choice.get("background_color"):
-                return Markup(
-                    '<span class="badge" style="color:{};background:{}" title="{}">{}</span>'
-                ).format(
-                    choice.get("font_color") or "#212529",
-                    choice["background_color"],
-                    choice["label"],
-                    choice.get("abbreviation") or choice["label"],
-                )
-        return None
+
+def _badges(definition):
+    """{choice key: its badge} for the dropdown's choices that have colours."""
+    found = {}
+    for choice in (definition.options or {}).get("choices") or []:
+        if choice.get("background_color") and choice["key"] not in found:
+            found[choice["key"]] = Markup(
+                '<span class="badge" style="color:{};background:{}" title="{}">{}</span>'
+            ).format(
+                choice.get("font_color") or "#212529",
+                choice["background_color"],
+                choice["label"],
+                choice.get("abbreviation") or choice["label"],
+            )
+    return found
 
 
 def _locale():

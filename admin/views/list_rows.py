@@ -26,6 +26,7 @@ PK = "accordpk0rowid"
 SHOWN = "accordshown0value"
 CSRF = "accordcsrf0token"
 _DATA_VALUE = re.compile(r'data-value="[^"]*"')
+_SPACES = re.compile(r"\s+")
 DATA_VALUE = "data-value=\x00"
 
 # Row actions whose markup depends on the row's id only (Flask-Admin's built-ins).
@@ -165,7 +166,9 @@ def row_actions(view, context, actions, sample_row):
     done = []
     for action in actions:
         if type(action) in _ID_ONLY_ACTIONS:
-            done.append((None, str(action.render_ctx(context, PK, _Stub(PK)))))
+            # Runs of whitespace render as one space: a row's buttons shrink by a third.
+            html = _SPACES.sub(" ", str(action.render_ctx(context, PK, _Stub(PK))))
+            done.append((None, html.strip()))
         else:
             done.append((action, None))
     return done
