@@ -204,3 +204,36 @@ def test_a_row_action_of_its_own_is_rendered_per_row(app, client, boss, monkeypa
         assert f"/admin/lead/details/?id={lead.id}&amp;star=1" in html
         assert f'name="rowid" class="action-checkbox" value="{lead.id}"' in html
     assert html.count("fa fa-star") == Lead.select().where(Lead.deleted_at.is_null()).count()
+
+
+def test_row_buttons_are_rendered_once_and_carry_each_sessions_token(app, boss, monkeypatch):
+    from flask_admin.model.template import DeleteRowAction
+
+    renders = []
+    upstream = DeleteRowAction.render
+    monkeypatch.setattr(
+        DeleteRowAction, "render", lambda self, *a: renders.append(1) or upstream(self, *a)
+    )
+    make_user("Ann", "admin")
+    tokens = []
+    for email in (boss.email, "ann@world.test"):
+        client = app.test_client()
+        login(client, email)  # a login changes reference data (the user's row)
+        renders.clear()
+        for _ in range(2):
+            html = page(client, "/admin/contact/?sort=0")
+            delete = r'<form class="icon" method="POST" action="/admin/contact/delete/">'
+            assert len(re.findall(delete, html)) == 25
+            # Every delete form carries this page's own token and its row's id...
+            page_token = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+            assert len(page_token) == 1, page_token
+            ids = re.findall(r'name="id" type="hidden" value="(\d+)"', html)
+            assert ids == re.findall(r'class="action-checkbox" value="(\d+)"', html)
+        assert renders == [1]  # built for the first page, held for the second
+        tokens.append(page_token.pop())
+        # ... and deletes that row.
+        victim = int(ids[0])
+        data = {"id": str(victim), "url": "/admin/contact/", "csrf_token": tokens[-1]}
+        assert client.post("/admin/contact/delete/", data=data).status_code == 302
+        assert Contact.get_by_id(victim).deleted_at is not None
+    assert tokens[0] != tokens[1]

@@ -538,8 +538,7 @@ class AccessModelView(GateMixin, ModelView):
             page_size=page_size,
             search=view_args.search,
             active_filters=view_args.filters,
-            # what the rows' action buttons read
-            delete_form=self.delete_form() if self.can_delete else None,
+            # what the rows' action buttons read (list_rows adds the delete form)
             return_url=self._get_list_url(view_args),
             get_pk_value=self.get_pk_value,
             get_value=self.get_list_value,

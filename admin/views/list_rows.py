@@ -27,6 +27,7 @@ SHOWN = "accordshown0value"
 CSRF = "accordcsrf0token"
 _DATA_VALUE = re.compile(r'data-value="[^"]*"')
 _SPACES = re.compile(r"\s+")
+_TOKENS = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
 DATA_VALUE = "data-value=\x00"
 
 # Row actions whose markup depends on the row's id only (Flask-Admin's built-ins).
@@ -161,17 +162,44 @@ def held_editor(view, name, sample_row, csrf):
     return editor.with_csrf(csrf)
 
 
-def row_actions(view, context, actions, sample_row):
-    """[(None, html with PK) | (action, None)]: id-only actions rendered once."""
-    done = []
-    for action in actions:
-        if type(action) in _ID_ONLY_ACTIONS:
-            # Runs of whitespace render as one space: 40 bytes less on every row.
-            html = _SPACES.sub(" ", str(action.render_ctx(context, PK, _Stub(PK))))
-            done.append((None, html.strip()))
-        else:
-            done.append((action, None))
-    return done
+def _buttons_context(view, context):
+    """`context` with what Flask-Admin's row-action macros read: its row_actions.html
+    imported with context (as its list.html does) and the view's delete form. Built only
+    when buttons are rendered: held buttons need neither."""
+    template = context.environment.get_template("admin/model/row_actions.html")
+    delete_form = view.delete_form() if view.can_delete else None
+    derived = context.derived({"delete_form": delete_form})
+    module = template.make_module(derived.get_all())
+    return context.derived({"delete_form": delete_form, "row_actions": module})
+
+
+def row_actions(view, context, actions, csrf):
+    """[(None, html with PK) | (action, None)]: id-only actions rendered once per process
+    for the page's URL and locale (they differ only by id and CSRF token), other actions
+    rendered per row (`row_context` builds their context)."""
+    signature = tuple((type(action), str(action.title or "")) for action in actions)
+    return_url = context.resolve("return_url")
+    key = ("row buttons", view.endpoint, str(get_locale()), return_url, signature)
+
+    def build():
+        ctx = _buttons_context(view, context)
+        done = []
+        for action in actions:
+            if type(action) in _ID_ONLY_ACTIONS:
+                html = str(action.render_ctx(ctx, PK, _Stub(PK)))
+                if csrf:
+                    html = html.replace(str(csrf), CSRF)
+                if any(token != CSRF for token in _TOKENS.findall(html)):
+                    done.append((action, None))  # a token of its own: rendered per row
+                    continue
+                # Runs of whitespace render as one space: 40 bytes less on every row.
+                done.append((None, _SPACES.sub(" ", html).strip()))
+            else:
+                done.append((action, None))
+        return tuple(done)
+
+    token = str(csrf or "")
+    return [(action, html and html.replace(CSRF, token)) for action, html in held(key, build)]
 
 
 def render_rows(view, context, data, actions_enabled, csrf):
@@ -192,7 +220,7 @@ def _render_rows(view, context, data, actions_enabled, csrf):
     editors = {name: held_editor(view, name, data[0], csrf) for name in columns if name in editable}
     buttons = None
     if view.column_display_actions:
-        buttons = row_actions(view, context, view.get_list_row_actions(), data[0])
+        buttons = row_actions(view, context, view.get_list_row_actions(), csrf)
     select_title = escape(context.resolve("_gettext")("Select record"))
     # What comes before the cells, with PK for the id: one replace a row when every
     # button depends on the id only (Flask-Admin's own), else built per row.
@@ -208,6 +236,7 @@ def _render_rows(view, context, data, actions_enabled, csrf):
     head = "".join(head)
     opening = [f'<td class="col-{name}">' for name in columns]
     plan = list(zip(columns, opening, cells, strict=True))
+    row_context = None
     out = []
     for row in data:
         pk = view.get_pk_value(row)
@@ -215,12 +244,14 @@ def _render_rows(view, context, data, actions_enabled, csrf):
         if fixed_head:
             parts = [head.replace(PK, shown_pk)]
         else:
+            if row_context is None:
+                row_context = _buttons_context(view, context)
             parts = [head.replace(PK, shown_pk), '<td class="list-buttons-column">']
             for action, html in buttons:
                 if action is None:
                     parts.append(html.replace(PK, shown_pk))
                 else:
-                    parts.append(str(action.render_ctx(context, pk, row)))
+                    parts.append(str(action.render_ctx(row_context, pk, row)))
             parts.append("</td>")
         for name, opened, cell in plan:
             shown = cell(row)
