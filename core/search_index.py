@@ -66,6 +66,29 @@ _KEY_FUNCTION_SQL = (
 )
 
 
+# PostgreSQL: a btree per searchable table on its name, lowered, in bytewise ("C") order,
+# then the id. Global search lists the records whose name starts with the text first,
+# by name: a range of this index read in its own order, stopping after the page, however
+# many names start so ("Kamau": 2,800 of 1M contacts; through pg_trgm 100 ms).
+NAME_PREFIX_TABLES = ("lead", "contact", "deal")
+
+
+def name_prefix_index(table):
+    return f"name_prefix_{table}"
+
+
+def install_name_prefix(db=None):
+    """The name-prefix btrees (PostgreSQL only; SQLite's index has the name column)."""
+    db = db or database.obj
+    if not uses_trigram(db):
+        return
+    for table in NAME_PREFIX_TABLES:
+        db.execute_sql(
+            f'CREATE INDEX IF NOT EXISTS "{name_prefix_index(table)}" ON "{table}" '
+            f'((lower("name") COLLATE "C"), "id")'
+        )
+
+
 def key_expression(table):
     """The SQL of `table`'s search key, as its index has it."""
     columns = ", ".join(f'"{c}"' for c in TRGM_COLUMNS[table])
@@ -157,6 +180,7 @@ def install(db=None, fill=True):
                 f'CREATE INDEX IF NOT EXISTS "key_{table}" ON "{table}" '
                 f"USING gin (({key_expression(table)}) {opclass})"
             )
+        install_name_prefix(db)
         return
     if not uses_fts(db):
         return

@@ -355,6 +355,56 @@ def test_trigram_candidates_stop_at_the_cap(w, monkeypatch):
     assert search.trgm_candidates("lead", "lead", cap=2) is None
 
 
+@pytest.mark.parametrize("cap", [5000, 1])
+def test_trigram_order_names_starting_first_then_newest(w, monkeypatch, cap):
+    """PostgreSQL's global search: names that start with the text first, by the lowered
+    name (the name-prefix index's order), then every other match newest first — read
+    from the match ids (cap 5000) or walking the primary key (cap 1: a dense term)."""
+    trigram_engine(monkeypatch)
+    monkeypatch.setattr(search, "TRGM_CAP", cap)
+    admin = w.users["A"]
+    made = [
+        records.create(admin, Lead, {"first_name": "Zorro", "last_name": "Quill"}),
+        records.create(admin, Lead, {"first_name": "quill", "last_name": "Beta"}),
+        records.create(admin, Lead, {"last_name": "Old", "email": "quill@x.test"}),
+        records.create(admin, Lead, {"first_name": "Quillon", "last_name": "Alpha"}),
+        records.create(admin, Lead, {"last_name": "New", "organization_name": "Quill Co"}),
+    ]
+    zorro, beta, by_email, alpha, by_company = (lead.id for lead in made)
+    hits = search.search(admin, "quill", limit=10)["lead"]
+    assert [r.id for r in hits.records] == [beta, alpha, by_company, by_email, zorro]
+    assert not hits.more
+    assert [r.id for r in search.search(admin, "quill", limit=3)["lead"].records] == [
+        beta,
+        alpha,
+        by_company,
+    ]
+    restricted = w.users["R"]  # none of these is R's: nothing, on either path
+    assert search.search(restricted, "quill")["lead"].records == []
+
+
+def test_name_prefix_index_serves_the_first_matches_in_order(w):
+    """PostgreSQL reads a range of the name-prefix index in its order: no sort, no
+    trigram index, whatever the number of names starting so."""
+    if not search.search_index.uses_trigram():
+        pytest.skip("PostgreSQL's name-prefix index")
+    db = search.database.obj
+    db.execute_sql("SET enable_seqscan = off")  # a few test rows: not a full scan
+    try:
+        for kind in ("lead", "contact", "company", "deal"):
+            model, table, where = search.FTS_KINDS[kind]
+            query = model.select().where(search._name_starts(model, "Lead%_"))
+            if where is not None:
+                query = query.where(where)
+            query = query.order_by(search._name_key(model), model.id).limit(11)
+            sql, params = query.sql()
+            plan = "\n".join(r[0] for r in db.execute_sql("EXPLAIN " + sql, params).fetchall())
+            assert f"name_prefix_{table}" in plan, plan
+            assert "Sort" not in plan, plan
+    finally:
+        db.execute_sql("RESET enable_seqscan")
+
+
 # List search paths at scale (issue 8): rare ids sorted by expression, common subquery,
 # dense "+id" walk, counts from the index's first matches. All list the same --------------
 

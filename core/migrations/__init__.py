@@ -16,6 +16,7 @@ from accord.core.migrations import (
     m0012_reference_version,
     m0013_search_keys,
     m0014_contact_owner_sort,
+    m0015_name_prefix,
 )
 
 CORE_MIGRATIONS = [
@@ -33,4 +34,5 @@ CORE_MIGRATIONS = [
     Migration("core", 12, "reference data version", m0012_reference_version.apply),
     Migration("core", 13, "search keys (PostgreSQL)", m0013_search_keys.apply),
     Migration("core", 14, "contacts per owner, newest first", m0014_contact_owner_sort.apply),
+    Migration("core", 15, "name prefix indexes (PostgreSQL)", m0015_name_prefix.apply),
 ]
