@@ -258,6 +258,15 @@ def test_tags_on_records_through_form_list_filter_and_export(admin_client, world
         )
     listed = admin_client.get(f"/admin/deal/?flt0_{arg}={vip.id}").get_data(as_text=True)
     assert "Tagged deal" in listed and "Deal of N1" not in listed and ">VIP<" in listed
+    # Each row's own tags, escaped, and none on the rows without.
+    Tag.update(name="<i>Cold</i>").where(Tag.id == cold.id).execute()
+    listed = admin_client.get("/admin/deal/?page_size=100").get_data(as_text=True)
+    badges = re.findall(r'<td class="col-tags">(.*?)</td>', listed)
+    assert len(badges) == Deal.select().where(Deal.deleted_at.is_null()).count()
+    badge = '<span class="badge badge-light border">{}</span>'
+    tagged = badge.format("&lt;i&gt;Cold&lt;/i&gt;") + " " + badge.format("VIP")
+    assert sorted(badges) == sorted([tagged] + [""] * (len(badges) - 1))
+    Tag.update(name="Cold").where(Tag.id == cold.id).execute()
     export = admin_client.get("/admin/deal/export/csv/").get_data(as_text=True)
     rows = csv.DictReader(io.StringIO(export.lstrip("\ufeff")))
     row = next(r for r in rows if r["name"] == "Tagged deal")

@@ -419,6 +419,21 @@ class CustomFieldsMixin:
             for n in self._tags_of(model)
         )
 
+    def _page_tags_cell(self):
+        """_tags_cell for a list page's rows: their tags were loaded with them (get_list),
+        and most rows have none."""
+        names = getattr(g, "_accord_tags", None)
+        if names is None:
+            return self._tags_cell
+        badge = Markup('<span class="badge badge-light border">{}</span>')
+        empty = Markup("")
+
+        def cell(model):
+            found = names.get(model.id)
+            return Markup(" ").join(badge.format(n) for n in found) if found else empty
+
+        return cell
+
     @pass_context
     def get_list_value(self, context, model, name):
         if name == "tags":
@@ -429,7 +444,7 @@ class CustomFieldsMixin:
 
     def list_cell(self, name, context):
         if name == "tags":
-            return self._tags_cell
+            return self._page_tags_cell()
         if name.startswith(PREFIX):
             return self._custom_cell(name)
         return super().list_cell(name, context)

@@ -21,6 +21,8 @@ from accord.core.models import Contact, utcnow
 # The viewer while a list's rows are rendered (list_rows.render_rows): a page formats
 # hundreds of cells, and even a lookup in flask.g per cell showed.
 PAGE_VIEWER = ContextVar("accord_page_viewer", default=None)
+# ... and details_url's patterns, without a lookup in flask.g per link.
+PAGE_URLS = ContextVar("accord_page_urls", default=None)
 
 
 def viewer():
@@ -123,7 +125,9 @@ _ID = "accordid0"  # word characters: url_for leaves them as they are
 def details_url(endpoint, record_id):
     """url_for(endpoint.details_view, id=…), built once per endpoint and request (a list
     page links hundreds of records)."""
-    cache = g.setdefault("_accord_details_urls", {})
+    cache = PAGE_URLS.get()
+    if cache is None:
+        cache = g.setdefault("_accord_details_urls", {})
     if endpoint not in cache:
         try:
             cache[endpoint] = url_for(f"{endpoint}.details_view", id=_ID)
