@@ -6,10 +6,11 @@ id, which cost more than running it (about 5% of a list page).
 """
 
 from accord.core.compiled import padded, sql_of
+from accord.core.rows import fields_rows
 
 
 def select_by_ids(model, ids, fields=()):
-    """Iterable of `model` instances (only `fields` loaded, if given) whose id is in ids."""
+    """List of `model` instances (only `fields` loaded, if given) whose id is in ids."""
     if not ids:
         return []
     ids = padded(ids)
@@ -18,4 +19,4 @@ def select_by_ids(model, ids, fields=()):
         lambda *sample: model.select(*fields).where(model.id.in_(list(sample))),
         *range(-len(ids), 0),
     )
-    return model.raw(sql, *ids)
+    return fields_rows(model, fields, sql, ids)

@@ -44,8 +44,21 @@ def model_rows(query, execute=None):
         if execute is None:
             return list(query)
         return list(query._get_cursor_wrapper(execute(query)))
+    return _build(plan, (execute or database.execute)(query))
+
+
+def fields_rows(model, fields, sql, params):
+    """Instances of `model` from `sql`, which selects `fields` (all of them if empty) in
+    that order; through peewee's raw() when the fields are not plain ones."""
+    fields = list(fields) or model._meta.sorted_fields
+    plan = _fields_plan(model, fields)
+    if plan is None:
+        return list(model.raw(sql, *params))
+    return _build(plan, database.execute_sql(sql, params))
+
+
+def _build(plan, cursor):
     model, names, converters = plan
-    cursor = (execute or database.execute)(query)
     new = model.__new__
     rows = []
     for values in cursor:
@@ -65,10 +78,14 @@ def _plan(query):
     model = query.model
     if query._row_type is not None or query._from_list[0] is not model:
         return None
+    return _fields_plan(model, query._returning)
+
+
+def _fields_plan(model, fields):
     if model.__init__ is not Model.__init__:
         return None
     names, converters = [], []
-    for node in query._returning:
+    for node in fields:
         if not isinstance(node, Field) or node.model is not model or not node._coerce:
             return None
         if type(model.__dict__.get(node.name)) not in _ACCESSORS:

@@ -32,6 +32,7 @@ from accord.admin.views.lookups import parse_id
 from accord.core import access, deal_totals, i18n
 from accord.core.by_ids import select_by_ids
 from accord.core.models import Contact, Deal, LossReason, Pipeline, Stage, UnqualifiedReason
+from accord.core.rows import model_rows
 from accord.core.services import Forbidden, NotFound, ValidationError, deals, records
 from accord.core.services import pipelines as pipeline_service
 
@@ -112,7 +113,9 @@ CARD_FIELDS = (
 def column_cards(user, stage):
     """The column's most recently changed deals (index on stage, updated_at)."""
     query = access.visible(Deal.select(*CARD_FIELDS).where(Deal.stage == stage.id), user, Deal)
-    return list(query.order_by(Deal.updated_at.desc(), Deal.id.desc()).limit(CARDS_PER_COLUMN))
+    return model_rows(
+        query.order_by(Deal.updated_at.desc(), Deal.id.desc()).limit(CARDS_PER_COLUMN)
+    )
 
 
 # A card names its contact and company and links them if the viewer may see them.
