@@ -113,6 +113,11 @@ def session_app(session_runtime):
 
 @pytest.fixture
 def app(session_app, rt):
+    from accord.admin.views import list_sql
+
+    # The app lives as long as the run, its database is emptied per test: a count
+    # remembered as capped in one test is not the next one's.
+    list_sql._CAPPED.clear()
     return session_app
 
 

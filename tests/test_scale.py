@@ -10,16 +10,17 @@ import re
 import pytest
 
 from accord.admin.views import base
-from accord.core import search, search_index
+from accord.core import access, search, search_index
 from accord.core.db import database, is_sqlite, write
 from accord.core.migrations import m0006_scale
-from accord.core.models import Contact, Deal, Lead
+from accord.core.models import Contact, Deal, Lead, utcnow
 from accord.core.services import records
 from tests.test_cli import accord, env, home, restore_binding  # noqa: F401 (fixtures)
 from tests.web import login
 from tests.world import build_world
 
 LEAD_ROW = re.compile(r"/admin/lead/details/\?id=(\d+)&amp;url=")
+COUNT = re.compile(r"List \(([^)]*)\)")
 
 
 def text(response):
@@ -75,6 +76,51 @@ def test_list_count_is_capped_and_exact_on_demand(w, client, monkeypatch):
     # Under the cap the count is exact without asking.
     _rows, body = listed(client, "/admin/lead/", search="Cap Row 3")
     assert "List (1)" in body and 'id="count-exactly"' not in body
+
+
+def test_a_capped_count_is_remembered_briefly_per_scope(w, client, app, monkeypatch):
+    """A list found to hold more than COUNT_CAP rows is not counted again for
+    CAPPED_SECONDS (same statement, same user scope); fewer rows are counted each time,
+    another scope is its own, and the exact count is always counted."""
+    from accord.admin.views import list_sql
+
+    admin = w.users["A"]
+    with write():
+        for n in range(7):
+            records.create(admin, Lead, {"first_name": "Cap", "last_name": f"Row {n}"})
+    monkeypatch.setattr(base, "COUNT_CAP", 5)
+    counted = []
+    real = list_sql.run
+    monkeypatch.setattr(
+        list_sql, "run", lambda sql, *a, **k: counted.append(sql) or real(sql, *a, **k)
+    )
+    clock = [1000.0]
+    monkeypatch.setattr(list_sql.time, "monotonic", lambda: clock[0])
+    login(client, admin.email)
+
+    def count_text(**args):
+        counted.clear()
+        _rows, body = listed(client, "/admin/lead/", page_size=3, **args)
+        return COUNT.search(body).group(1), sum("COUNT(" in sql for sql in counted)
+
+    assert count_text() == ("5+", 1)
+    assert count_text() == ("5+", 0)  # remembered
+    assert count_text(page=1) == ("5+", 0)  # the next page: the same count
+    restricted = w.users["R"]  # another scope, another statement: counted, exactly
+    other = app.test_client()
+    login(other, restricted.email)
+    theirs = access.visible(Lead.select(), restricted, Lead).count()
+    assert 0 < theirs < 5
+    body = other.get("/admin/lead/?page_size=3").get_data(as_text=True)
+    assert COUNT.search(body).group(1) == str(theirs)
+    keep = [lead.id for lead in Lead.select().order_by(Lead.id).limit(2)]
+    with write():  # all but two leads to the trash
+        Lead.update(deleted_at=utcnow()).where(Lead.id.not_in(keep)).execute()
+    assert count_text() == ("5+", 0)  # still remembered...
+    assert count_text(count="exact")[0] == "2"  # ... but "count exactly" counts
+    clock[0] += list_sql.CAPPED_SECONDS
+    assert count_text() == ("2", 1)  # and after CAPPED_SECONDS the list is counted again
+    assert count_text() == ("2", 1)  # under the cap: counted every time
 
 
 def test_count_argument_is_checked(w, client):

@@ -16,6 +16,7 @@ contacts page, 0.7 ms per deals page).
 import hashlib
 import logging
 import re
+import time
 import weakref
 
 from flask import request
@@ -36,6 +37,16 @@ def fixed(view, search, filters):
     return True
 
 
+# A count that reached its limit ("1,000+") is remembered this long for the same
+# statement and parameters (the same user scope, filters and search): paging through a
+# long list, or coming back to it, does not count its first thousand rows again (a
+# restricted user's contacts: 4 ms of a 10 ms page). A list that fell below the limit
+# meanwhile shows "1,000+" until then; "Count exactly" always counts.
+CAPPED_SECONDS = 15
+_CAPPED = {}  # (sql, params) -> time.monotonic() when the count reached its limit
+_CAPPED_LIMIT = 4096  # statements; past it all are forgotten
+
+
 def count(view, query, held_sql):
     """SELECT COUNT(1) over `query` (a limited one: at most its limit)."""
     if not query._distinct and not query._group_by:
@@ -44,7 +55,19 @@ def count(view, query, held_sql):
         query = query.select(SQL("1"))
     wrapped = Select([query.alias("_wrapped")], [fn.COUNT(SQL("1"))])
     sql, params = _sql(view, "count", wrapped, held_sql, (query._limit, query._offset))
-    return run(sql, params, prepare=held_sql).fetchone()[0]
+    limit = query._limit
+    key = (sql, params)
+    reached = _CAPPED.get(key)
+    if limit and reached is not None and time.monotonic() - reached < CAPPED_SECONDS:
+        return limit
+    number = run(sql, params, prepare=held_sql).fetchone()[0]
+    if limit and number >= limit:
+        if len(_CAPPED) >= _CAPPED_LIMIT:
+            _CAPPED.clear()
+        _CAPPED[key] = time.monotonic()
+    else:
+        _CAPPED.pop(key, None)
+    return number
 
 
 def cursor(view, query, held_sql):
