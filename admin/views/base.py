@@ -419,7 +419,12 @@ class AccessModelView(GateMixin, ModelView):
             # A search's matches cost the most to find: the count reads their ids, and
             # when they are all there the page sorts those instead of looking for the
             # matches again (get_list; a restricted user's search: 14 ms twice).
-            ids = [row[0] for row in capped.select(self.model.id).tuples()]
+            statement = list_sql.compile_query(capped.select(self.model.id))
+            if list_sql.capped_lately(*statement):
+                g.accord_count_capped = True
+                return None
+            ids = [row[0] for row in list_sql.run(*statement, prepare=False)]
+            list_sql.note_count(*statement, capped=len(ids) > COUNT_CAP)
             if len(ids) <= COUNT_CAP:
                 g.accord_searched_ids = (self.endpoint, ids)
                 return len(ids)

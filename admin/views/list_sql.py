@@ -56,18 +56,26 @@ def count(view, query, held_sql):
     wrapped = Select([query.alias("_wrapped")], [fn.COUNT(SQL("1"))])
     sql, params = _sql(view, "count", wrapped, held_sql, (query._limit, query._offset))
     limit = query._limit
-    key = (sql, params)
-    reached = _CAPPED.get(key)
-    if limit and reached is not None and time.monotonic() - reached < CAPPED_SECONDS:
+    if limit and capped_lately(sql, params):
         return limit
     number = run(sql, params, prepare=held_sql).fetchone()[0]
-    if limit and number >= limit:
-        if len(_CAPPED) >= _CAPPED_LIMIT:
-            _CAPPED.clear()
-        _CAPPED[key] = time.monotonic()
-    else:
-        _CAPPED.pop(key, None)
+    note_count(sql, params, capped=bool(limit) and number >= limit)
     return number
+
+
+def capped_lately(sql, params):
+    """Whether this count statement reached its limit within CAPPED_SECONDS."""
+    reached = _CAPPED.get((sql, params))
+    return reached is not None and time.monotonic() - reached < CAPPED_SECONDS
+
+
+def note_count(sql, params, capped):
+    if not capped:
+        _CAPPED.pop((sql, params), None)
+        return
+    if len(_CAPPED) >= _CAPPED_LIMIT:
+        _CAPPED.clear()
+    _CAPPED[(sql, params)] = time.monotonic()
 
 
 def cursor(view, query, held_sql):
