@@ -109,6 +109,19 @@ def visible(query, user, model=None):
     return query.where(False)
 
 
+def visible_arms(query, user, model=None):
+    """visible(query, …) as disjoint queries, one per range of owners, when the user's
+    scope is more than one ("own_or_unowned": theirs, and nobody's); else None. Each
+    arm can walk an (owner, sort) index in order, where their OR cannot."""
+    model = model or query.model
+    rules = _rules(user)
+    if rules is None or rules["view"] != "own_or_unowned":
+        return None
+    if issubclass(model, TrashableRecord):
+        query = query.where(model.deleted_at.is_null())
+    return [query.where(model.owner == user.id), query.where(model.owner.is_null())]
+
+
 def sees_all(user):
     """Does `user` see every record (no scope narrows their lists)?"""
     rules = _rules(user)

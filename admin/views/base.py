@@ -35,7 +35,7 @@ from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
-from peewee import SQL, AutoField, Field, ForeignKeyField, Model, NodeList, Ordering
+from peewee import SQL, AutoField, Field, ForeignKeyField, Model, NodeList, Ordering, Select
 from wtfpeewee.fields import SelectQueryField
 
 from accord.admin.app import current_runtime
@@ -378,11 +378,12 @@ class AccessModelView(GateMixin, ModelView):
             query = query.where(stmt)
         return query
 
-    def filtered_query(self, text, filters, match_limit=None):
+    def filtered_query(self, text, filters, match_limit=None, scoped=None):
         """The list's rows (scoped, searched, filtered), unsorted and unpaginated. With
         `match_limit`, the search takes only the first that many matches of the index
-        (search_engine.list_search): a subset, for a capped count."""
-        query, joins = self.get_query(), set()
+        (search_engine.list_search): a subset, for a capped count. `scoped`: the scoped
+        query to start from instead of get_query() (one of access.visible_arms)."""
+        query, joins = (self.get_query() if scoped is None else scoped), set()
         if self._search_supported and text:
             query = self.apply_search(query, text, joins, match_limit, narrowed=bool(filters))
         for index, _name, value in filters or ():
@@ -467,6 +468,12 @@ class AccessModelView(GateMixin, ModelView):
         else:
             count = None
         query = self._sorted(query, joins, order)
+        if execute and has_request_context() and not search and not few and page_size:
+            union = self._owner_arms(filters, order, ((page or 0) + 1) * page_size)
+            if union is not None:
+                # The page's ids come from the arms: fetch those by id and sort them.
+                listed = self.base_query().where(self.model.id.in_(union))
+                query, few = self._sorted(listed, set(), order), True
         found = searched(query)
         if (few or (found is not None and found.few)) and is_sqlite():
             query = query.order_by(*(by_expression(o) for o in query._order_by))
@@ -483,6 +490,28 @@ class AccessModelView(GateMixin, ModelView):
         names = [c for c, _label in self._list_columns] + list(self.list_prefetch)
         prefetch(rows, names, self.list_prefetch_fields)
         return count, rows
+
+    def _owner_arms(self, filters, order, rows):
+        """The ids of the list's first `rows` rows as a UNION ALL of one query per range
+        of owners the user may see (access.visible_arms: a restricted user's own and
+        the unowned), each sorted and limited on its own; None for a scope of one range,
+        and on PostgreSQL, whose planner merges such ranges itself. SQLite reads an OR of
+        two owners through both owner indexes and sorts every row they hold: a restricted
+        user's deals, 111,000 rows at 1M, took 0.2 s; each arm walks its (owner, sort)
+        index for `rows` rows."""
+        if not is_sqlite():
+            return None
+        arms = access.visible_arms(self.base_query(), current_user(), self.model)
+        if arms is None:
+            return None
+        union = None
+        for n, arm in enumerate(arms):
+            query, joins = self.filtered_query(None, filters, scoped=arm)
+            query = self._sorted(query, joins, order).select(self.model.id).limit(rows)
+            name = f"owners{n}"
+            part = Select([query.alias(name)], [SQL(f'"{name}"."id"')])
+            union = part if union is None else union.union_all(part)
+        return union
 
     def _sorted(self, query, joins, order):
         if order:
