@@ -58,6 +58,23 @@ def tagged(**payload):
         _ambient.payload = previous
 
 
+@contextlib.contextmanager
+def background():
+    """Events emitted and handed to the queue inside the block are bulk work (due
+    reminders, re-sent rows): the queue delivers them after those of people's own
+    actions, which a burst of hundreds of reminders would otherwise hold up for seconds."""
+    previous = getattr(_ambient, "background", False)
+    _ambient.background = True
+    try:
+        yield
+    finally:
+        _ambient.background = previous
+
+
+def in_background():
+    return getattr(_ambient, "background", False)
+
+
 def emit(type, record=None, actor=None, **payload):
     """Record an event in the outbox; call inside the write transaction of the change."""
     payload = {**(getattr(_ambient, "payload", None) or {}), **payload}

@@ -5,7 +5,7 @@ import threading
 
 from huey import RedisHuey, SqliteHuey, crontab
 
-from accord.core import outbox, webhooks
+from accord.core import events, outbox, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def sweep(runtime):
     ids = outbox.due_ids()
     if ids:
         log.info("outbox sweep: re-enqueueing %d event(s)", len(ids))
-        runtime.dispatch(ids)
+        with events.background():
+            runtime.dispatch(ids)
     webhooks.sweep(runtime)  # due retries and expired leases of webhook deliveries
     return ids
 

@@ -60,7 +60,7 @@ def run(now=None, lookback=LOOKBACK, limit=BATCH):
     claimed = []
     for model in (Task, Appointment):
         for record in _due(model, now, lookback, limit):
-            with write():
+            with events.background(), write():  # handed to the queue at commit
                 if not claim(record):
                     continue
                 events.emit(

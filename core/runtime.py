@@ -44,8 +44,13 @@ class Runtime:
         migrate.check(self.migrations())
 
     def dispatch(self, ids):
-        """Hand committed outbox rows to the job queue (inline in immediate mode)."""
-        self.tasks["deliver_events"](list(ids))
+        """Hand committed outbox rows to the job queue (inline in immediate mode); ahead
+        of background work (events.background) where the queue keeps priorities
+        (SqliteHuey does; huey's plain Redis storage does not)."""
+        task = self.tasks["deliver_events"].s(list(ids))
+        if not events.in_background() and self.huey.storage.priority:
+            task.priority = URGENT
+        self.huey.enqueue(task)
 
     def activate(self):
         """Make this runtime the one that receives events emitted in this process."""
@@ -54,6 +59,8 @@ class Runtime:
         fields.set_registry(self.registries.get("field_types", {}))
         return self
 
+
+URGENT = 10  # the queue priority of events from people's own actions
 
 REGISTRY_HOOKS = {
     "field_types": ("accord_field_types", "field type"),

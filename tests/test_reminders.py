@@ -308,3 +308,33 @@ def test_kill_9_mid_delivery_loses_nothing_and_doubles_nothing(instance, mailbox
         assert OutboxEvent.get_by_id(event_id).attempts == 2
     instance.stop(second)
     assert os.path.exists(marker)
+
+
+def test_a_burst_of_reminders_queues_behind_peoples_own_events(rt, ann, tmp_path):
+    """Reminders (and the sweep's re-sent rows) are background work: on a queue that
+    keeps priorities (SqliteHuey, the embedded default) an event from someone's action
+    is delivered before a burst of them already waiting."""
+    import dataclasses
+
+    from huey import SqliteHuey
+
+    from accord.core import jobs
+
+    huey = SqliteHuey("accord-test", filename=str(tmp_path / "jobs.db"))
+    queued = dataclasses.replace(rt, huey=huey)
+    queued.tasks = jobs.register_core_tasks(huey, queued)
+    saved = events._dispatcher
+    events.set_dispatcher(queued.dispatch)
+    try:
+        for n in range(5):
+            records.create(ann, Task, {"content": f"Due {n}", "due_at": soon(), "reminder": "1h"})
+        huey.flush()  # the tasks' own "created" events: not what this is about
+        assert len(reminders.run()) == 5  # five reminder events, queued as background
+        records.create(ann, Task, {"content": "Someone's own"})  # one task.created event
+    finally:
+        events.set_dispatcher(saved)
+    assert huey.pending_count() == 6
+    order = []
+    while (task := huey.dequeue()) is not None:
+        order += [OutboxEvent.get_by_id(i).type for i in task.args[0]]
+    assert order == ["task.created"] + ["task.reminder_due"] * 5
