@@ -237,3 +237,25 @@ def test_row_buttons_are_rendered_once_and_carry_each_sessions_token(app, boss, 
         assert client.post("/admin/contact/delete/", data=data).status_code == 302
         assert Contact.get_by_id(victim).deleted_at is not None
     assert tokens[0] != tokens[1]
+
+
+def test_each_row_shows_its_own_owner(app, client, boss):
+    """The owner column: each row its owner's name, escaped, or "Unassigned" (names are
+    worked out once per owner and page)."""
+    eve = make_user("Eve", "normal")
+    User.update(first_name="<b>Eve</b>").where(User.id == eve.id).execute()
+    with write():
+        for n in range(6):
+            owner = (eve, None, boss)[n % 3]
+            records.create(boss, Lead, {"last_name": f"Owned {n}"}, owner=owner)
+    login(client, boss.email)
+    html = page(client, "/admin/lead/?page_size=100&sort=0")
+    rows = re.findall(
+        r'<td class="col-name">([^<]*)</td>.*?<td class="col-owner">(.*?)</td>', html, re.S
+    )
+    shown = {name: owner for name, owner in rows if name.startswith("Owned ")}
+    assert len(shown) == 6
+    for n in range(6):
+        expected = ("&lt;b&gt;Eve&lt;/b&gt; World", "Unassigned", "Boss World")[n % 3]
+        assert expected in shown[f"Owned {n}"], (n, shown[f"Owned {n}"])
+    assert "<b>Eve</b>" not in html

@@ -21,7 +21,8 @@ from accord.core.models import Contact, utcnow
 # The viewer while a list's rows are rendered (list_rows.render_rows): a page formats
 # hundreds of cells, and even a lookup in flask.g per cell showed.
 PAGE_VIEWER = ContextVar("accord_page_viewer", default=None)
-# ... and details_url's patterns, without a lookup in flask.g per link.
+# ... and details_url's patterns, without a lookup in flask.g per link (and the owners'
+# names shown on the page).
 PAGE_URLS = ContextVar("accord_page_urls", default=None)
 
 
@@ -150,10 +151,18 @@ def linked(view, context, model, name):
 
 
 def owner(view, context, model, name):
+    names = PAGE_URLS.get()  # a list page: a dozen owners down its rows, each shown once
+    key = ("owner", model.__data__.get(name))
+    if names is not None and key in names:
+        return names[key]
     user = related(model, name)
     if user is None:
-        return Markup('<span class="text-muted">{}</span>').format(_l("Unassigned"))
-    return escape(user.name)
+        shown = Markup('<span class="text-muted">{}</span>').format(_l("Unassigned"))
+    else:
+        shown = escape(user.name)
+    if names is not None:
+        names[key] = shown
+    return shown
 
 
 def user_name(view, context, model, name):

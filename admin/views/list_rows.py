@@ -80,15 +80,22 @@ def plain_cell(view, name, context):
         key: label if isinstance(label, Markup) or not hasattr(label, "__html__") else str(label)
         for key, label in (view._column_choices_map.get(name) or {}).items()
     }
+    dotted = "." in name
     by_type, constants = {}, {}
+    # Text shows as it is unless the view formats str (then through type_formatter).
+    plain_text = not any(issubclass(str, kind) for kind in view.column_type_formatters)
 
     def cell(row):
         if column_fmt is not None:
             value = column_fmt(view, context, row, name)
-        else:
+        elif dotted:
             value = rec_getattr(row, name)
+        else:
+            value = getattr(row, name, None)  # rec_getattr without its split and reduce
         if choices:
             return choices.get(value) or value
+        if plain_text and type(value) is str:
+            return value
         if value is None or value is True or value is False:
             # "Yes", "No", "": translated once a page, not once a cell.
             if value not in constants:
