@@ -107,3 +107,17 @@ def test_the_count_reads_only_ids_in_the_pages_order(client, boss, monkeypatch):
     inner = counts[0].split("FROM (", 1)[1]
     assert inner.startswith("SELECT 1 FROM")
     assert 'ORDER BY "t1"."name" DESC, "t1"."id" DESC LIMIT' in inner, inner
+
+
+def test_a_count_with_a_parameter_that_cannot_key_a_dict_is_counted_each_time():
+    """The capped-count memo skips what it cannot hold (a list parameter) instead of
+    failing the page."""
+    sql, params = "SELECT COUNT(1) FROM x WHERE y = ANY(%s)", (["a", "b"],)
+    assert not list_sql.capped_lately(sql, params)
+    list_sql.note_count(sql, params, capped=True)  # nothing held, no error
+    assert not list_sql.capped_lately(sql, params)
+    held = ("SELECT COUNT(1) FROM x WHERE y = %s", ("a",))
+    list_sql.note_count(*held, capped=True)
+    assert list_sql.capped_lately(*held)
+    list_sql.note_count(*held, capped=False)
+    assert not list_sql.capped_lately(*held)

@@ -65,17 +65,31 @@ def count(view, query, held_sql):
 
 def capped_lately(sql, params):
     """Whether this count statement reached its limit within CAPPED_SECONDS."""
-    reached = _CAPPED.get((sql, params))
+    key = _key(sql, params)
+    reached = None if key is None else _CAPPED.get(key)
     return reached is not None and time.monotonic() - reached < CAPPED_SECONDS
 
 
 def note_count(sql, params, capped):
+    key = _key(sql, params)
+    if key is None:
+        return
     if not capped:
-        _CAPPED.pop((sql, params), None)
+        _CAPPED.pop(key, None)
         return
     if len(_CAPPED) >= _CAPPED_LIMIT:
         _CAPPED.clear()
-    _CAPPED[(sql, params)] = time.monotonic()
+    _CAPPED[key] = time.monotonic()
+
+
+def _key(sql, params):
+    """(sql, params), or None when a parameter cannot key a dict (a plugin's list, say)."""
+    key = (sql, params)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def cursor(view, query, held_sql):
