@@ -8,6 +8,7 @@ every page, and the search index answers like LIKE whatever wrote the rows.
 import re
 
 import pytest
+from peewee import fn
 
 from accord.admin.views import base
 from accord.core import access, search, search_index
@@ -345,6 +346,33 @@ def test_one_owners_contacts_have_their_own_index(rt):
         sql, params = shape.sql()
         plan = " ".join(r[-1] for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
         assert f"USING INDEX {m14.NAME} (is_organization=? AND owner_id=?)" in plan, plan
+
+
+def test_deal_counts_per_stage_come_from_an_index_on_sqlite(w):
+    """The deal list's count and per-stage figures read (stage_id, owner_id, n) alone on
+    SQLite (migration 16), for everyone and for a restricted user; the counts are the
+    deals' own."""
+    from accord.core import deal_totals
+    from accord.core.migrations import m0016_deal_totals_counts as m16
+    from accord.core.models import Stage
+
+    with write():
+        m16.apply(database.obj)  # a second time: nothing fails
+    indexes = {i.name: i.columns for i in database.get_indexes("deal_totals")}
+    stage_ids = [s.id for s in Stage.select()]
+    for user in (w.users["A"], w.users["R"]):
+        counted = deal_totals.counts(user, stage_ids)
+        visible = access.visible(Deal.select(), user, Deal)
+        assert sum(counted.values()) == visible.count() > 0
+        if not is_sqlite():
+            assert m16.NAME not in indexes  # PostgreSQL's summary rows stay HOT
+            continue
+        assert indexes[m16.NAME] == ["stage_id", "owner_id", "n"]
+        sql, params = deal_totals._visible(
+            user, stage_ids, None, (deal_totals.DealTotal.stage,), fn.SUM(deal_totals.DealTotal.n)
+        ).sql()
+        plan = " ".join(r[-1] for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert f"COVERING INDEX {m16.NAME}" in plan, plan
 
 
 def test_accord_reindex_command(accord):  # noqa: F811

@@ -17,6 +17,7 @@ from accord.core.migrations import (
     m0013_search_keys,
     m0014_contact_owner_sort,
     m0015_name_prefix,
+    m0016_deal_totals_counts,
 )
 
 CORE_MIGRATIONS = [
@@ -35,4 +36,7 @@ CORE_MIGRATIONS = [
     Migration("core", 13, "search keys (PostgreSQL)", m0013_search_keys.apply),
     Migration("core", 14, "contacts per owner, newest first", m0014_contact_owner_sort.apply),
     Migration("core", 15, "name prefix indexes (PostgreSQL)", m0015_name_prefix.apply),
+    Migration(
+        "core", 16, "deal counts per stage from an index (SQLite)", m0016_deal_totals_counts.apply
+    ),
 ]
