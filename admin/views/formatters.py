@@ -21,9 +21,9 @@ from accord.core.models import Contact, utcnow
 # The viewer while a list's rows are rendered (list_rows.render_rows): a page formats
 # hundreds of cells, and even a lookup in flask.g per cell showed.
 PAGE_VIEWER = ContextVar("accord_page_viewer", default=None)
-# ... and details_url's patterns, without a lookup in flask.g per link (and the owners'
-# names shown on the page).
-PAGE_URLS = ContextVar("accord_page_urls", default=None)
+# ... and what its cells repeat, worked out once a page: details_url's patterns (keyed by
+# endpoint; no lookup in flask.g per link) and the owners' names (keyed ("owner", id)).
+PAGE_MEMO = ContextVar("accord_page_memo", default=None)
 
 
 def viewer():
@@ -126,7 +126,7 @@ _ID = "accordid0"  # word characters: url_for leaves them as they are
 def details_url(endpoint, record_id):
     """url_for(endpoint.details_view, id=…), built once per endpoint and request (a list
     page links hundreds of records)."""
-    cache = PAGE_URLS.get()
+    cache = PAGE_MEMO.get()
     if cache is None:
         cache = g.setdefault("_accord_details_urls", {})
     if endpoint not in cache:
@@ -151,7 +151,7 @@ def linked(view, context, model, name):
 
 
 def owner(view, context, model, name):
-    names = PAGE_URLS.get()  # a list page: a dozen owners down its rows, each shown once
+    names = PAGE_MEMO.get()  # a list page: a dozen owners down its rows, each shown once
     key = ("owner", model.__data__.get(name))
     if names is not None and key in names:
         return names[key]

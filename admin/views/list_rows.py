@@ -214,11 +214,11 @@ def render_rows(view, context, data, actions_enabled, csrf):
     if not data:
         return Markup("")
     token = formatters.PAGE_VIEWER.set(formatters.viewer())
-    urls = formatters.PAGE_URLS.set({})
+    memo = formatters.PAGE_MEMO.set({})
     try:
         return _render_rows(view, context, data, actions_enabled, csrf)
     finally:
-        formatters.PAGE_URLS.reset(urls)
+        formatters.PAGE_MEMO.reset(memo)
         formatters.PAGE_VIEWER.reset(token)
 
 
