@@ -126,7 +126,7 @@ def serve(state, host, port, demo, demo_contacts, demo_deals, no_worker, worker_
     """Create/migrate the database and serve the back office (with an embedded worker)."""
     from werkzeug.serving import make_server
 
-    from accord.admin import security
+    from accord.admin import heap, security
     from accord.admin.app import create_app
 
     config = state.config
@@ -144,6 +144,8 @@ def serve(state, host, port, demo, demo_contacts, demo_deals, no_worker, worker_
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+    heap.settle()  # after the socket is bound: start-up is over
 
     worker_proc, stopping = None, threading.Event()
     # SIGTERM (systemd, docker stop) must run the cleanup below, like Ctrl+C.
