@@ -6,7 +6,9 @@ from urllib.parse import urlencode
 from flask import current_app, g, request, url_for
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
 from flask_admin.contrib.peewee.tools import parse_like_term
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from peewee import SQL, fn
 
 from accord.admin.views.base import _FILTER_ARG, searched
@@ -87,6 +89,35 @@ def stage_counts(view, search, filters):
     return [(stage, counts[stage.id], url and f"{head}{stage.id}{tail}") for stage in stages]
 
 
+def stage_counts_html(view, search, filters):
+    """The per-stage counts above the list as Markup: a badge per stage, grouped by
+    pipeline. Built in Python: the template's loop over a few dozen badges, with a
+    translation per badge, cost 0.4 ms of a 4 ms page."""
+    per_stage = stage_counts(view, search, filters)
+    title = escape(gettext("Show only this stage"))
+    out = [
+        '<div class="accord-stage-counts mt-2 mb-2" id="stage-counts">',
+        f'<span class="text-muted mr-2">{escape(gettext("Per stage:"))}</span>',
+    ]
+    pipeline_id = None
+    for stage, number, url in per_stage:
+        if stage.pipeline_id != pipeline_id:
+            if pipeline_id is not None:
+                out.append('<span class="accord-stage-sep" aria-hidden="true"></span>')
+            out.append(f'<span class="accord-stage-pipeline">{escape(stage.pipeline.name)}:</span>')
+            pipeline_id = stage.pipeline_id
+        href = f' href="{escape(url)}"' if url else ""
+        out.append(
+            f'<a class="badge accord-stage-count accord-stage-count-{escape(stage.category)}"'
+            f'{href} data-stage="{int(stage.id)}" title="{title}">{escape(stage.name)} '
+            f'<span class="accord-stage-number">{escape(number)}</span></a>'
+        )
+    if not per_stage:
+        out.append(f'<span class="text-muted">{escape(gettext("no deals"))}</span>')
+    out.append("</div>")
+    return Markup("\n".join(out))
+
+
 def listed_total(view, search, filters):
     """How many deals the list shows, from its per-stage counts (asked once a request:
     the list's count and the counts above it are one question); None when past
@@ -135,8 +166,10 @@ def stages_in_order(ids):
         held = stages.get(stage_id)
         if held is None or held.pipeline_id not in pipelines:
             continue  # as the join: a stage without its pipeline is left out
-        stage = Stage(**held.__data__)
-        stage.pipeline = pipelines[held.pipeline_id]
+        # A copy without peewee's per-field __init__ (a few dozen stages a page).
+        stage = Stage.__new__(Stage)
+        stage.__data__, stage._dirty = dict(held.__data__), set()
+        stage.__rel__ = {"pipeline": pipelines[held.pipeline_id]}
         out.append(stage)
     out.sort(key=lambda s: (s.pipeline.position, s.pipeline_id, s.position, s.id))
     return out

@@ -492,6 +492,10 @@ class DealView(DatasheetMixin, RecordView):
         """Per stage, how many of the listed deals (the list's search and filters)."""
         return deal_list.stage_counts(self, search, filters)
 
+    def stage_counts_html(self, search, filters):
+        """... as the badges above the list."""
+        return deal_list.stage_counts_html(self, search, filters)
+
     def list_count(self, query, search=None, filters=None, ordered=None):
         """From the per-stage counts the page shows anyway (one question, not two)."""
         if request.args.get("count") == "exact":
