@@ -9,10 +9,14 @@ join and the default row type, `model_rows` builds the same instances — the sa
 through peewee as before.
 """
 
+import datetime as dt
+
 from peewee import (
     AutoField,
     BigIntegerField,
     CharField,
+    DateField,
+    DateTimeField,
     Field,
     FieldAccessor,
     ForeignKeyAccessor,
@@ -34,6 +38,8 @@ _UNCHANGED = {
     BigIntegerField: int,
 }
 _ACCESSORS = (FieldAccessor, ForeignKeyAccessor)
+# ... and whose python_value returns a value of this type unchanged.
+_TEMPORAL = {DateTimeField: dt.datetime, DateField: dt.date}
 
 
 def model_rows(query, execute=None):
@@ -63,8 +69,8 @@ def _build(plan, cursor):
     rows = []
     for values in cursor:
         data = {}
-        for name, (kind, convert), value in zip(names, converters, values, strict=True):
-            data[name] = value if type(value) is kind else convert(value)
+        for name, (kinds, convert), value in zip(names, converters, values, strict=True):
+            data[name] = value if type(value) in kinds else convert(value)
         obj = new(model)
         obj.__data__, obj._dirty, obj.__rel__ = data, set(), {}
         rows.append(obj)
@@ -91,17 +97,54 @@ def _fields_plan(model, fields):
         if type(model.__dict__.get(node.name)) not in _ACCESSORS:
             return None
         names.append(node.name)
-        converters.append((_unchanged_type(node), node.python_value))
+        converters.append((_unchanged_types(node), _converter(node)))
     if len(set(names)) != len(names):
         return None
     return model, names, converters
 
 
-class _Never:
-    """A type no value has: always convert."""
+def _unchanged_types(field):
+    """The types of value that field.python_value returns unchanged: the field's own for
+    text and integers, and None where it maps None to None (most columns of a page
+    are empty ones)."""
+    target = field.rel_field if isinstance(field, ForeignKeyField) else field
+    kinds = set()
+    if type(target) in _UNCHANGED:
+        kinds.add(_UNCHANGED[type(target)])
+    elif type(field) in _TEMPORAL:  # as PostgreSQL's driver returns them
+        kinds.add(_TEMPORAL[type(field)])
+    try:
+        if field.python_value(None) is None:
+            kinds.add(type(None))
+    except Exception:  # a converter that refuses None is asked every time
+        pass
+    return frozenset(kinds)
 
 
-def _unchanged_type(field):
-    if isinstance(field, ForeignKeyField):
-        field = field.rel_field
-    return _UNCHANGED.get(type(field), _Never)
+def _converter(field):
+    """field.python_value, or the same conversion quicker for SQLite's text datetimes."""
+    convert = field.python_value
+    if type(field) in _TEMPORAL and list(field.formats) == list(type(field).formats):
+        parse = _datetime if type(field) is DateTimeField else _date
+        return lambda value: parse(value, convert)
+    return convert
+
+
+def _datetime(value, convert):
+    # "YYYY-MM-DD HH:MM:SS[.ffffff]", as peewee writes them: what peewee's own
+    # format_date_time gives, without its slicing and post-processing per value.
+    if type(value) is str and len(value) in (19, 26) and value[10] == " ":
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return convert(value)
+
+
+def _date(value, convert):
+    if type(value) is str and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return convert(value)

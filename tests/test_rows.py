@@ -1,6 +1,7 @@
 """core.rows: the same instances as peewee builds, for every model a list shows."""
 
 from accord.core import rows
+from accord.core.db import is_sqlite
 from accord.core.models import RECORD_MODELS, Contact, Deal, User
 from accord.core.services import records
 
@@ -48,3 +49,32 @@ def test_other_queries_go_through_peewee(world):
         assert [c.__data__ for c in got] == [c.__data__ for c in plain]
         assert [c.__rel__.keys() for c in got] == [c.__rel__.keys() for c in plain]
     assert rows.model_rows(aliased)[0].shown
+
+
+def test_datetime_and_date_text_come_out_as_peewee_reads_them(world):
+    """The quick parse of SQLite's text datetimes gives what peewee's converters give,
+    for every shape a column may hold (and leaves the odd ones to peewee). PostgreSQL
+    returns typed values, which pass unchanged; only its valid shapes are stored."""
+    admin = world.users["A"]
+    deal = records.create(admin, Deal, {"name": "Dated"})
+    valid = [
+        ("2026-11-24 20:03:48", "2026-11-24"),
+        ("2026-11-24 20:03:48.123456", "2026-02-28"),
+        ("2026-11-24 20:03:48.5", "2026-11-24"),
+        ("2026-11-24", None),
+        (None, None),
+    ]
+    odd = [
+        ("2026-11-24T20:03:48", "2026-W01-1"),
+        ("2026-11-24 20:03:48+02:00", "2026-11-24 10:00:00"),
+        ("2026-13-24 20:03:48", "not a date"),
+    ]
+    database = Deal._meta.database
+    query = Deal.select().where(Deal.id == deal.id)
+    for closed_at, close_date in valid + (odd if is_sqlite() else []):
+        database.execute_sql(
+            f"UPDATE deal SET closed_at = {database.param}, estimated_close_date = "
+            f"{database.param} WHERE id = {database.param}",
+            (closed_at, close_date, deal.id),
+        )
+        same(rows.model_rows(query), list(query.clone()))

@@ -21,8 +21,9 @@ from accord.core.models import Contact, utcnow
 # The viewer while a list's rows are rendered (list_rows.render_rows): a page formats
 # hundreds of cells, and even a lookup in flask.g per cell showed.
 PAGE_VIEWER = ContextVar("accord_page_viewer", default=None)
-# ... and what its cells repeat, worked out once a page: details_url's patterns (keyed by
-# endpoint; no lookup in flask.g per link) and the owners' names (keyed ("owner", id)).
+# ... and what its cells repeat, worked out once a page: details_url's patterns (keyed
+# (endpoint, escaped); no lookup in flask.g per link) and the owners' names (keyed
+# ("owner", id)).
 PAGE_MEMO = ContextVar("accord_page_memo", default=None)
 
 
@@ -110,14 +111,15 @@ def link_to(record, label=None):
     """A link to the record's datasheet if the viewer may see it, else its name only."""
     if record is None:
         return ""
-    label = label if label is not None else str(record)
+    shown = escape(label if label is not None else str(record))
     endpoint = endpoint_of(record)
     if endpoint and access.can_see(viewer(), record):
-        url = details_url(endpoint, record.id)
-        if url is None:  # no such view (a plugin's model): the name will do
-            return escape(label)
-        return Markup(f'<a href="{escape(url)}">{escape(label)}</a>')
-    return escape(label)
+        pattern = _details_pattern(endpoint, escaped=True)
+        if pattern is None:  # no such view (a plugin's model): the name will do
+            return shown
+        url = pattern.replace(_ID, str(int(record.id)), 1)
+        return Markup(f'<a href="{url}">{shown}</a>')
+    return shown
 
 
 _ID = "accordid0"  # word characters: url_for leaves them as they are
@@ -126,16 +128,23 @@ _ID = "accordid0"  # word characters: url_for leaves them as they are
 def details_url(endpoint, record_id):
     """url_for(endpoint.details_view, id=…), built once per endpoint and request (a list
     page links hundreds of records)."""
+    pattern = _details_pattern(endpoint)
+    return None if pattern is None else pattern.replace(_ID, str(int(record_id)), 1)
+
+
+def _details_pattern(endpoint, escaped=False):
+    """details_url's pattern with _ID for the id (HTML-escaped if asked), or None."""
     cache = PAGE_MEMO.get()
     if cache is None:
         cache = g.setdefault("_accord_details_urls", {})
-    if endpoint not in cache:
+    key = (endpoint, escaped)
+    if key not in cache:
         try:
-            cache[endpoint] = url_for(f"{endpoint}.details_view", id=_ID)
+            pattern = url_for(f"{endpoint}.details_view", id=_ID)
         except Exception:
-            cache[endpoint] = None
-    pattern = cache[endpoint]
-    return None if pattern is None else pattern.replace(_ID, str(int(record_id)), 1)
+            pattern = None
+        cache[key] = pattern if pattern is None or not escaped else str(escape(pattern))
+    return cache[key]
 
 
 def record_link(view, context, model, name):

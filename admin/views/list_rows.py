@@ -266,7 +266,9 @@ def _render_rows(view, context, data, actions_enabled, csrf):
             shown = cell(row)
             editor = editors.get(name)
             if editor is None:
-                parts.append(f"{opened}{escape(shown)}</td>")
+                # Markup is already escaped (links, badges): escape() would copy it again.
+                html = shown if type(shown) is Markup else escape(shown)
+                parts.append(f"{opened}{html}</td>")
             elif editor.ok:
                 parts.append(f"{opened}{editor(pk, row, shown)}</td>")
             else:
