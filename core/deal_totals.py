@@ -163,8 +163,29 @@ def counts(user, stage_ids, owner_ids=None):
 
     if not stage_ids:
         return {}
-    query = _visible(user, stage_ids, owner_ids, (DealTotal.stage,), fn.SUM(DealTotal.n))
-    return {stage_id: int(n) for stage_id, n in database.execute(query)}
+    # Compiled once per user, role and stages: the deal list asks on every page, and
+    # peewee's compiling cost more than SQLite's reading of the totals.
+    key = (
+        user.id if user is not None else None,
+        getattr(user, "role", None),
+        bool(getattr(user, "active", False)),
+        tuple(sorted(stage_ids)),
+        None if owner_ids is None else tuple(sorted(owner_ids)),
+        database.param,
+        database.quote,
+    )
+    statement = _COUNTS_SQL.get(key)
+    if statement is None:
+        query = _visible(user, stage_ids, owner_ids, (DealTotal.stage,), fn.SUM(DealTotal.n))
+        if len(_COUNTS_SQL) >= _COUNTS_SQL_LIMIT:
+            _COUNTS_SQL.clear()
+        statement = _COUNTS_SQL[key] = database.get_sql_context().sql(query).query()
+    sql, params = statement
+    return {stage_id: int(n) for stage_id, n in database.execute_sql(sql, params)}
+
+
+_COUNTS_SQL = {}  # counts()' key -> (sql, params)
+_COUNTS_SQL_LIMIT = 512
 
 
 def _visible(user, stage_ids, owner_ids, keys, *sums):

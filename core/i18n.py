@@ -51,6 +51,18 @@ def _parsed(name):
 def format_datetime(value, locale="en", timezone="UTC", format="medium"):
     if value is None:
         return ""
+    if type(value) is dt.datetime and value.tzinfo is None and isinstance(locale, str):
+        # The same timestamp shows again on every page that lists its record.
+        return _cached_datetime(value, locale, timezone or "UTC", format)
+    return _format_datetime(value, locale, timezone, format)
+
+
+@lru_cache(maxsize=8192)
+def _cached_datetime(value, locale, timezone, format):
+    return _format_datetime(value, locale, timezone, format)
+
+
+def _format_datetime(value, locale, timezone, format):
     local = to_local(value, timezone)
     if isinstance(locale, str) and format in ("medium", "short"):
         # Babel's own composition ("{1}, {0}": date, time), from parts that repeat down

@@ -526,3 +526,12 @@ def test_deal_counts_per_stage_are_the_sums_counts(w):
                 expected[stage_id] = expected.get(stage_id, 0) + int(n)
             assert deal_totals.counts(user, stage_ids, owners) == expected, (key, owners)
     assert deal_totals.counts(w.users["A"], stage_ids)  # the world has deals
+    # The compiled statement is kept per user, role and activity: a changed role or a
+    # deactivation changes the counts at once.
+    restricted = w.users["R"]
+    narrow = deal_totals.counts(restricted, stage_ids)
+    restricted.role = "admin"
+    assert deal_totals.counts(restricted, stage_ids) == deal_totals.counts(w.users["A"], stage_ids)
+    assert deal_totals.counts(restricted, stage_ids) != narrow
+    restricted.active = False
+    assert deal_totals.counts(restricted, stage_ids) == {}
