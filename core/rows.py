@@ -88,6 +88,18 @@ def _plan(query):
 
 
 def _fields_plan(model, fields):
+    # Fields compare by building an expression (==), so the key holds their ids: they
+    # live as long as their model classes.
+    key = (model, tuple(map(id, fields)))
+    if key not in _PLANS:
+        _PLANS[key] = _new_plan(model, fields)
+    return _PLANS[key]
+
+
+_PLANS = {}  # (model, field ids) -> plan: a few dozen shapes per process
+
+
+def _new_plan(model, fields):
     if model.__init__ is not Model.__init__:
         return None
     names, converters = [], []
