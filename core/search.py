@@ -167,16 +167,46 @@ def _key_match(model, table, term):
     return Expression(row_key, "ILIKE", pattern)  # peewee: LIKE on SQLite, not GLOB
 
 
-def trgm_candidates(table, term, cap=None):
+def trgm_candidates(table, term, cap=None, memo=None):
     """The ids of `table` that may contain `term` in a searched column or their company's
     name — every one that does, and a few that do not (search checks them), newest
     first; None when there are `cap` (CANDIDATES) or more. PostgreSQL's counterpart of
-    candidates()."""
-    model = FTS_KINDS[table][0]
+    candidates(). `memo` keeps the companies found by the contact table's probe for the
+    deals' (search() asks about contacts first)."""
+    model, cap = FTS_KINDS[table][0], cap or CANDIDATES
+    memo = {} if memo is None else memo
+    if table == "contact":
+        # People and companies share the table: the companies among the key's matches
+        # are those whose people come too (one probe of the index, not a second).
+        rows = list(
+            model.select(model.id, model.is_organization)
+            .where(_key_match(model, table, term))
+            .limit(cap)
+            .tuples()
+        )
+        companies = [row_id for row_id, is_organization in rows if is_organization]
+        memo[("companies", term)] = companies if len(rows) < cap else None
+        ids = [row_id for row_id, _is_organization in rows]
+        if companies and len(ids) < cap:
+            ids += _ids_of_companies(model, companies, cap - len(ids))
+        return None if len(ids) >= cap else sorted(set(ids), reverse=True)
     union = model.select(model.id).where(_key_match(model, table, term))
-    if table in ("contact", "deal"):
+    if table != "deal":
+        return _ids_upto(union, cap)
+    companies = memo.get(("companies", term))
+    if companies is None:  # not probed yet, or too many to list
         union = union.union_all(_by_company(model, lambda org: _key_match(org, "contact", term)))
-    return _ids_upto(union, cap or CANDIDATES)
+        return _ids_upto(union, cap)
+    ids = [row[0] for row in union.limit(cap).tuples()]
+    if companies and len(ids) < cap:
+        ids += _ids_of_companies(model, companies, cap - len(ids))
+    return None if len(ids) >= cap else sorted(set(ids), reverse=True)
+
+
+def _ids_of_companies(model, companies, limit):
+    """Ids of `model` rows of these companies, at most `limit`."""
+    query = model.select(model.id).where(model.organization.in_(companies)).limit(limit)
+    return [row[0] for row in query.tuples()]
 
 
 def _list_ids(model, kind, words):
@@ -678,7 +708,7 @@ def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
             found[kind] = _fts_find(user, kind, term, limit, rare[table])
             continue
         if table not in rare:
-            rare[table] = trgm_candidates(table, term)
+            rare[table] = trgm_candidates(table, term, memo=memo)
         if rare[table] is None:
             found[kind] = _find(user, kind, term, limit, memo)
         else:

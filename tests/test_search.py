@@ -11,7 +11,7 @@ import pytest
 from peewee import SqliteDatabase
 
 from accord.core import search
-from accord.core.models import Deal, Lead, User
+from accord.core.models import Contact, Deal, Lead, User
 from accord.core.services import records
 from tests.oracle import expected
 from tests.web import login
@@ -353,6 +353,31 @@ def test_trigram_candidates_stop_at_the_cap(w, monkeypatch):
     many = search.trgm_candidates("lead", "lead")
     assert many == sorted(set(many), reverse=True) and len(many) > 2
     assert search.trgm_candidates("lead", "lead", cap=2) is None
+
+
+def test_deal_candidates_reuse_the_companies_of_the_contact_probe(w, monkeypatch):
+    """search() probes the contacts' key index once and gives the companies it found to
+    the deals' probe: the same candidates as the deals' own company probe, whether a
+    company matches by name or by email, and None past the cap either way."""
+    trigram_engine(monkeypatch)
+    admin = w.users["A"]
+    company = w.record("company", "N3")
+    records.update(admin, company, {"email": "billing@zyxcorp.test"})
+    deal = records.create(admin, Deal, {"name": "Unrelated name", "organization": company.id})
+    person = records.create(admin, Contact, {"last_name": "Staff", "organization": company.id})
+    for term in ("zyxcorp", "company of", "OfN3", "Unrelated", "nothing like it"):
+        memo = {}
+        contacts = search.trgm_candidates("contact", term, memo=memo)
+        shared = search.trgm_candidates("deal", term, memo=memo)
+        own = search.trgm_candidates("deal", term)
+        assert shared == own, term
+        if term == "zyxcorp":
+            assert deal.id in shared and {company.id, person.id} <= set(contacts)
+        for cap in (1, 2, 3):
+            memo = {}
+            search.trgm_candidates("contact", term, cap=cap, memo=memo)
+            capped = search.trgm_candidates("deal", term, cap=cap, memo=memo)
+            assert capped == search.trgm_candidates("deal", term, cap=cap), (term, cap)
 
 
 @pytest.mark.parametrize("cap", [5000, 1])
