@@ -3,7 +3,8 @@
 An admin assigns a new task to the bench's sales person (POST /admin/task/new/, the form a
 user submits); the clock starts when that response arrives (the task and its event are
 committed) and stops when the person's web notification row exists, i.e. when their
-next page shows it in the bell. The database is polled every 2 ms, read-only.
+next page shows it in the bell. The database is polled every POLL_SECONDS, read-only: a
+coarser poll would round latencies of a few milliseconds up to its own step.
 
 Embedded: `accord serve` with its own worker child (SqliteHuey in ACCORD_HOME, or the
 database's queue). Redis: `accord serve --no-worker` plus a separate `accord worker`,
@@ -25,6 +26,7 @@ from bench.measure import PageError, Sample
 REDIS_ENV = "ACCORD_BENCH_REDIS_URL"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 TIMEOUT = 20.0  # a notification later than this counts as lost (an error, not a figure)
+POLL_SECONDS = 0.0005
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -63,7 +65,7 @@ def _wait_for(db, user_id, title):
         rows = db.rows(sql, (user_id, title))
         if rows:
             return time.perf_counter(), rows[0][0]
-        time.sleep(0.002)
+        time.sleep(POLL_SECONDS)
     return None, None
 
 
