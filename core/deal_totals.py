@@ -141,6 +141,21 @@ def refill(db=None):
     )
 
 
+def compact(db=None):
+    """Rewrite the table without the dead row versions a bulk load leaves (PostgreSQL).
+
+    The triggers rewrite a row per written deal: a million deals loaded leave a couple
+    of thousand rows spread over 50 MB, and every per-stage count read all of it (3 ms,
+    not 0.1). VACUUM reclaims the space but does not move the rows; VACUUM FULL does,
+    holding the table a moment. For bulk writers (demo data, imports) once they are
+    done, outside a transaction; a no-op elsewhere."""
+    db = db or database.obj
+    if not isinstance(db, PostgresqlDatabase) or db.in_transaction():
+        return False
+    db.execute_sql(f"VACUUM (FULL, ANALYZE) {TABLE}")
+    return True
+
+
 def sums(user, stage_ids, owner_ids=None):
     """{(stage id, currency): (count, total, Σ value×probability, Σ value without one)}
     over the deals `user` may see in these stages (and of these owners, if given)."""

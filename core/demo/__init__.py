@@ -26,7 +26,7 @@ from itertools import accumulate
 
 from peewee import fn
 
-from accord.core import seeds
+from accord.core import deal_totals, seeds
 from accord.core.db import database, is_sqlite
 from accord.core.demo import automations as demo_automations
 from accord.core.demo import names as N
@@ -999,6 +999,7 @@ class _Generator:
             # picks full scans. VACUUM also clears the summary rows the triggers rewrote
             # once per deal (it cannot run inside a transaction).
             database.execute_sql("ANALYZE" if database.in_transaction() else "VACUUM ANALYZE")
+            deal_totals.compact()
         counts = {
             "users": n_users,
             "organizations": n_orgs,

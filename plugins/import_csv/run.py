@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 from peewee import fn
 
-from accord.core import access, custom_index, custom_values, events, search_index
+from accord.core import access, custom_index, custom_values, deal_totals, events, search_index
 from accord.core.db import database, is_sqlite, write
 from accord.core.i18n import gettext as _
 from accord.core.models import Activity, Contact, Deal, Lead, RecordTag, Task, utcnow
@@ -712,6 +712,8 @@ class Importer:
                     url=f"/admin/import/job/{job.id}",
                 )
         job.status = status
+        if not job.dry_run and job.target == "deal":
+            deal_totals.compact()  # the summary rows its triggers rewrote per deal
         return job
 
 
