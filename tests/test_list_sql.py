@@ -52,6 +52,47 @@ def test_held_sql_lists_new_rows_and_is_not_compiled_again(client, boss, monkeyp
     assert len(seen) > before  # another URL, other SQL
 
 
+def test_a_lists_queries_are_built_once_per_user_url_and_reference_data(
+    app, client, boss, monkeypatch
+):
+    """Without a search a list's queries follow from the user, the URL and the reference
+    data: built on the first request, then only run. Another user, another URL or a
+    change of the reference data builds them anew; a search builds them every time."""
+    from accord.admin.views import base
+    from accord.core.models import Status
+
+    built = []
+    real = base.AccessModelView.filtered_query
+
+    def counting(view, *args, **kwargs):
+        built.append(view.endpoint)
+        return real(view, *args, **kwargs)
+
+    monkeypatch.setattr(base.AccessModelView, "filtered_query", counting)
+    restricted = make_user("Rita", "restricted")
+    records.create(boss, Lead, {"last_name": "Bosses"})
+    records.create(restricted, Lead, {"last_name": "Ritas"})
+    login(client, boss.email)
+    url = "/admin/lead/?sort=0"
+    assert names(client, url) == ["Bosses", "Ritas"]
+    first = built.count("lead")
+    records.create(boss, Lead, {"last_name": "Later"})
+    assert names(client, url) == ["Bosses", "Later", "Ritas"]  # the held queries, new rows
+    assert built.count("lead") == first
+    other = app.test_client()
+    login(other, restricted.email)
+    assert names(other, url) == ["Ritas"]  # their own queries: their own scope
+    assert built.count("lead") > first
+    again = built.count("lead")
+    Status.create(name="New status", entity_kind="lead")  # reference data changed
+    assert names(client, url) == ["Bosses", "Later", "Ritas"]
+    assert built.count("lead") > again
+    searched = built.count("lead")
+    assert names(client, "/admin/lead/?search=Ritas") == ["Ritas"]
+    assert names(client, "/admin/lead/?search=Ritas") == ["Ritas"]
+    assert built.count("lead") >= searched + 2
+
+
 def test_a_filter_on_the_clock_is_compiled_each_time(client, boss, monkeypatch):
     now = dt.datetime(2026, 11, 24, 12, 0)
     records.create(boss, Task, {"content": "Soon", "due_at": now + dt.timedelta(hours=1)})
