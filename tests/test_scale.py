@@ -512,6 +512,50 @@ def test_filtered_stage_counts_are_bounded_and_marked(w, client, monkeypatch):
     assert re.search(r'accord-stage-number">3\+</span>', capped)  # a lower bound, marked
 
 
+def test_capped_stage_counts_are_remembered_briefly(w, client, monkeypatch):
+    """Capped per-stage counts ("N+") are not grouped again for CAPPED_SECONDS (the
+    same statement: same user scope and filters), like the list's capped count; exact
+    ones are grouped on every request, and after the interval capped ones are too."""
+    from accord.admin.views import deal_list, list_sql
+
+    admin = w.users["A"]
+    for n in range(4):
+        records.create(admin, Deal, {"name": f"Grouped deal {n}", "value": 1, "currency": "GBP"})
+    grouped = []
+    db_class = type(database.obj)
+    real = db_class.execute_sql
+
+    def counting(db, sql, *args, **kwargs):
+        if "GROUP BY" in sql and '"deal"' in sql:
+            grouped.append(sql)
+        return real(db, sql, *args, **kwargs)
+
+    monkeypatch.setattr(db_class, "execute_sql", counting)
+    clock = [1000.0]
+    monkeypatch.setattr(list_sql.time, "monotonic", lambda: clock[0])
+    login(client, admin.email)
+
+    view = next(v for v in client.application.extensions["admin"][0]._views if v.endpoint == "deal")
+    currency = next(
+        key for key, (_i, flt) in view._filter_args.items() if str(flt.name) == "Currency"
+    )
+
+    def badges():
+        # A filter the summary table does not key (the currency): counted from the deals.
+        grouped.clear()
+        page = text(client.get("/admin/deal/", query_string={f"flt0_{currency}": "GBP"}))
+        return re.findall(r'accord-stage-number">([^<]*)</span>', page), len(grouped)
+
+    assert badges() == (["4"], 1)
+    assert badges() == (["4"], 1)  # exact: grouped again
+    monkeypatch.setattr(deal_list, "STAGE_CAP", 2)
+    assert badges() == (["3+"], 1)
+    records.create(admin, Deal, {"name": "Grouped deal 5", "value": 1, "currency": "GBP"})
+    assert badges() == (["3+"], 0)  # remembered: the same lower bound, not grouped
+    clock[0] += list_sql.CAPPED_SECONDS
+    assert badges() == (["3+"], 1)  # grouped again
+
+
 def test_deal_counts_per_stage_are_the_sums_counts(w):
     from accord.core import deal_totals
     from accord.core.models import Stage

@@ -11,12 +11,14 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from peewee import SQL, fn
 
+from accord.admin.views import list_sql
 from accord.admin.views.base import _FILTER_ARG, searched
 from accord.admin.views.filters import ChoiceFilter
 from accord.admin.views.gate import current_user
 from accord.admin.views.reference import held_table
 from accord.core import deal_totals
 from accord.core import search as search_engine
+from accord.core.db import database
 from accord.core.models import STAGE_CATEGORIES, Contact, Deal, Pipeline, Stage
 
 OUTCOMES = {
@@ -226,14 +228,16 @@ def capped_counts(query):
     of them (never a scan of every deal): past the cap each count is a lower bound and
     shows as "N+"."""
     sample = query.select(Deal.stage).order_by().limit(STAGE_CAP + 1)
-    rows = list(
-        Deal.select(sample.c.stage_id, fn.COUNT(SQL("1")))
-        .from_(sample)
-        .group_by(sample.c.stage_id)
-        .tuples()
-    )
+    grouped = Deal.select(sample.c.stage_id, fn.COUNT(SQL("1"))).from_(sample)
+    sql, params = list_sql.compile_query(grouped.group_by(sample.c.stage_id))
+    remembered = list_sql.capped_result(sql, params)
+    if remembered is not None:  # capped a moment ago: the same lower bounds
+        return dict(remembered)
+    rows = list(database.execute_sql(sql, params))
     capped = sum(n for _stage, n in rows) > STAGE_CAP
-    return {stage: f"{n:,}+" if capped else n for stage, n in rows}
+    counts = {stage: f"{n:,}+" if capped else n for stage, n in rows}
+    list_sql.note_count(sql, params, capped=capped, result=tuple(counts.items()))
+    return counts
 
 
 _ID = "accordstage0id"  # a stand-in: word characters urlencode leaves as they are

@@ -41,9 +41,11 @@ def fixed(view, search, filters):
 # statement and parameters (the same user scope, filters and search): paging through a
 # long list, or coming back to it, does not count its first thousand rows again (a
 # restricted user's contacts: 4 ms of a 10 ms page). A list that fell below the limit
-# meanwhile shows "1,000+" until then; "Count exactly" always counts.
+# meanwhile shows "1,000+" until then; "Count exactly" always counts. The deal list's
+# capped per-stage counts ("120+") are remembered the same way, with what they gave.
 CAPPED_SECONDS = 15
-_CAPPED = {}  # (sql, params) -> time.monotonic() when the count reached its limit
+# (sql, params) -> (time.monotonic() when the count reached its limit, what it gave)
+_CAPPED = {}
 _CAPPED_LIMIT = 4096  # statements; past it all are forgotten
 
 
@@ -65,12 +67,20 @@ def count(view, query, held_sql):
 
 def capped_lately(sql, params):
     """Whether this count statement reached its limit within CAPPED_SECONDS."""
+    return capped_result(sql, params) is not None
+
+
+def capped_result(sql, params):
+    """What this count statement gave when it reached its limit within CAPPED_SECONDS
+    (note_count's `result`, True if none), or None."""
     key = _key(sql, params)
-    reached = None if key is None else _CAPPED.get(key)
-    return reached is not None and time.monotonic() - reached < CAPPED_SECONDS
+    held = None if key is None else _CAPPED.get(key)
+    if held is None or time.monotonic() - held[0] >= CAPPED_SECONDS:
+        return None
+    return held[1]
 
 
-def note_count(sql, params, capped):
+def note_count(sql, params, capped, result=True):
     key = _key(sql, params)
     if key is None:
         return
@@ -79,7 +89,7 @@ def note_count(sql, params, capped):
         return
     if len(_CAPPED) >= _CAPPED_LIMIT:
         _CAPPED.clear()
-    _CAPPED[key] = time.monotonic()
+    _CAPPED[key] = (time.monotonic(), result)
 
 
 def _key(sql, params):
