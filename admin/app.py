@@ -51,9 +51,9 @@ def create_app(config=None, runtime=None, extra_plugins=(), migrate=False):
     _init_i18n(app)
     CSRFProtect(app)
 
-    from accord.admin import auth, policy, security, template_modules, views
+    from accord.admin import auth, policy, security, template_contexts, views
 
-    template_modules.init_app(app)
+    template_contexts.init_app(app)
 
     security.init_security(app)
     auth.init_auth(app)

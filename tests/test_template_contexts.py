@@ -1,4 +1,4 @@
-"""Template contexts are released when their request ends (accord.admin.template_modules):
+"""Template contexts are released when their request ends (accord.admin.template_contexts):
 a page's records are freed at once, not left in reference cycles for the garbage
 collector, and what Jinja keeps per process still renders the next page."""
 
