@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from flask import current_app, g, request, url_for
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual
 from flask_admin.contrib.peewee.tools import parse_like_term
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from peewee import SQL, fn
@@ -15,7 +15,7 @@ from accord.admin.views import list_sql
 from accord.admin.views.base import _FILTER_ARG, searched
 from accord.admin.views.filters import ChoiceFilter
 from accord.admin.views.gate import current_user
-from accord.admin.views.reference import held_table
+from accord.admin.views.reference import held, held_table
 from accord.core import deal_totals
 from accord.core import search as search_engine
 from accord.core.db import database
@@ -93,31 +93,45 @@ def stage_counts(view, search, filters):
 
 def stage_counts_html(view, search, filters):
     """The per-stage counts above the list as Markup: a badge per stage, grouped by
-    pipeline. Built in Python: the template's loop over a few dozen badges, with a
-    translation per badge, cost 0.4 ms of a 4 ms page."""
-    per_stage = stage_counts(view, search, filters)
+    pipeline. The badges are held per URL, locale and set of stages shown (they change
+    with the reference data only), with each stage's number filled in per request:
+    rebuilding them cost a twentieth of a deal page."""
+    counts = listed_counts(view, search, filters)
+    key = ("stage badges", view.endpoint, request.full_path, str(get_locale()), tuple(counts))
+    parts = held(key, lambda: _badges(stage_counts(view, search, filters)))
+    out = list(parts)
+    out[1::2] = [escape(counts[stage_id]) for stage_id in parts[1::2]]
+    return Markup("".join(out))
+
+
+def _badges(per_stage):
+    """The badges' markup as literal parts and stage ids (where the numbers go),
+    alternating."""
     title = escape(gettext("Show only this stage"))
     out = [
-        '<div class="accord-stage-counts mt-2 mb-2" id="stage-counts">',
-        f'<span class="text-muted mr-2">{escape(gettext("Per stage:"))}</span>',
+        '<div class="accord-stage-counts mt-2 mb-2" id="stage-counts">\n'
+        f'<span class="text-muted mr-2">{escape(gettext("Per stage:"))}</span>'
     ]
     pipeline_id = None
-    for stage, number, url in per_stage:
+    for stage, _number, url in per_stage:
         if stage.pipeline_id != pipeline_id:
             if pipeline_id is not None:
-                out.append('<span class="accord-stage-sep" aria-hidden="true"></span>')
-            out.append(f'<span class="accord-stage-pipeline">{escape(stage.pipeline.name)}:</span>')
+                out[-1] += '\n<span class="accord-stage-sep" aria-hidden="true"></span>'
+            out[-1] += (
+                f'\n<span class="accord-stage-pipeline">{escape(stage.pipeline.name)}:</span>'
+            )
             pipeline_id = stage.pipeline_id
         href = f' href="{escape(url)}"' if url else ""
-        out.append(
-            f'<a class="badge accord-stage-count accord-stage-count-{escape(stage.category)}"'
+        out[-1] += (
+            f'\n<a class="badge accord-stage-count accord-stage-count-{escape(stage.category)}"'
             f'{href} data-stage="{int(stage.id)}" title="{title}">{escape(stage.name)} '
-            f'<span class="accord-stage-number">{escape(number)}</span></a>'
+            '<span class="accord-stage-number">'
         )
+        out += [stage.id, "</span></a>"]
     if not per_stage:
-        out.append(f'<span class="text-muted">{escape(gettext("no deals"))}</span>')
-    out.append("</div>")
-    return Markup("\n".join(out))
+        out[-1] += f'\n<span class="text-muted">{escape(gettext("no deals"))}</span>'
+    out[-1] += "\n</div>"
+    return tuple(out)
 
 
 def listed_total(view, search, filters):
