@@ -342,6 +342,22 @@ def test_restricted_user_sees_a_foreign_link_as_a_name_only(app, client):
     assert f"/admin/deal/details/?id={deal.id}" in task_page  # its own deal is a link
 
 
+def test_a_trashed_linked_record_is_a_name_only_even_for_an_admin(app, client):
+    """An admin sees every record, except what is in the trash: a list links a deal's
+    contact while it is there, shows its name alone once it is trashed."""
+    world = build_world()
+    admin = world.users["A"]
+    deal = world.record("deal", "N1")
+    contact = world.record("contact", "N1")
+    records.update(admin, deal, {"contact": contact.id})
+    login(client, admin.email)
+    link = f"/admin/contact/details/?id={contact.id}"
+    assert link in text(client.get("/admin/deal/"))
+    records.delete(admin, contact)
+    body = text(client.get("/admin/deal/"))
+    assert contact.name in body and link not in body
+
+
 def test_home_page_counts_what_the_user_may_see(app, client):
     world = build_world()
     user = world.users["N3"]
