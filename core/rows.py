@@ -10,6 +10,8 @@ through peewee as before.
 """
 
 import datetime as dt
+import json
+from functools import lru_cache
 
 from peewee import (
     AutoField,
@@ -28,6 +30,7 @@ from peewee import (
 )
 
 from accord.core.db import database
+from accord.core.models.base import JSONField
 
 # Field classes whose python_value returns a value of this type (and None) unchanged.
 _UNCHANGED = {
@@ -139,18 +142,47 @@ def _converter(field):
     if type(field) in _TEMPORAL and list(field.formats) == list(type(field).formats):
         parse = _datetime if type(field) is DateTimeField else _date
         return lambda value: parse(value, convert)
+    if type(field) is JSONField:
+        return lambda value: _json(value, convert)
     return convert
 
 
 def _datetime(value, convert):
     # "YYYY-MM-DD HH:MM:SS[.ffffff]", as peewee writes them: what peewee's own
-    # format_date_time gives, without its slicing and post-processing per value.
+    # format_date_time gives, without its slicing and post-processing per value; the
+    # same timestamps come back page after page (datetimes are immutable: shared).
     if type(value) is str and len(value) in (19, 26) and value[10] == " ":
         try:
-            return dt.datetime.fromisoformat(value)
+            return _parsed_datetime(value)
         except ValueError:
             pass
     return convert(value)
+
+
+_parsed_datetime = lru_cache(maxsize=8192)(dt.datetime.fromisoformat)
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json(value, convert):
+    # The same small documents repeat down a list ({}, {"tier": "Gold"}): parsed once,
+    # then copied (a flat object's copy shares only immutable values).
+    if type(value) is str and len(value) <= 256:
+        parsed = _flat_object(value)
+        if parsed is not None:
+            return dict(parsed)
+    return convert(value)
+
+
+@lru_cache(maxsize=1024)
+def _flat_object(text):
+    """The JSON object `text` when its values are all scalars, else None."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if type(value) is dict and all(type(v) in _SCALARS for v in value.values()):
+        return value
+    return None
 
 
 def _date(value, convert):

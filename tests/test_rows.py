@@ -78,3 +78,27 @@ def test_datetime_and_date_text_come_out_as_peewee_reads_them(world):
             (closed_at, close_date, deal.id),
         )
         same(rows.model_rows(query), list(query.clone()))
+
+
+def test_custom_documents_are_never_shared_between_rows(world):
+    """Small flat JSON documents are parsed once and copied for each row: changing one
+    row's custom values leaves the others' (and the next read's) as they were; nested
+    values (a multi-select's list) are parsed for each row."""
+    admin = world.users["A"]
+    database = Deal._meta.database
+    made = [records.create(admin, Deal, {"name": f"Doc {n}"}) for n in range(3)]
+    ids = [d.id for d in made]
+    query = Deal.select().where(Deal.id.in_(ids)).order_by(Deal.id)
+    for text in ('{"tier": "Gold"}', '{"tags": ["a", "b"]}'):
+        database.execute_sql(
+            f"UPDATE deal SET custom = {database.param} WHERE id IN ({', '.join(map(str, ids))})",
+            (text,),
+        )
+        first, second, third = rows.model_rows(query)
+        same([first, second, third], list(query.clone()))
+        key = next(iter(first.custom))
+        first.custom[key] = "changed"
+        if isinstance(second.custom[key], list):
+            second.custom[key].append("c")
+        assert second.custom != first.custom and third.custom == list(query.clone())[2].custom
+        assert rows.model_rows(query)[0].custom == list(query.clone())[0].custom
