@@ -11,6 +11,7 @@ edit still posts to the view's policy-checked `ajax_update`.
 """
 
 import re
+from itertools import repeat
 
 from flask_admin.model import template as row_templates
 from flask_admin.tools import rec_getattr
@@ -249,26 +250,33 @@ def _render_rows(view, context, data, actions_enabled, csrf):
         _column(view, name, cell, editors.get(name), data, pks, csrf)
         for name, cell in zip(columns, cells, strict=True)
     ]
-    row_context = None
-    out = []
-    for index, (row, pk) in enumerate(zip(data, pks, strict=True)):
-        shown_pk = str(escape(pk))
-        if fixed_head:
-            parts = [head.replace(PK, shown_pk)]
-        else:
-            if row_context is None:
-                row_context = _buttons_context(view, context)
-            parts = [head.replace(PK, shown_pk), '<td class="list-buttons-column">']
-            for action, html in buttons:
-                if action is None:
-                    parts.append(html.replace(PK, shown_pk))
-                else:
-                    parts.append(str(action.render_ctx(row_context, pk, row)))
-            parts.append("</td>")
-        parts.extend(column[index] for column in filled)
-        parts.append("</tr>")
-        out.append("".join(parts))
+    # What comes before each row's cells: the checkbox and the buttons.
+    heads = [head.replace(PK, _shown_pk(pk)) for pk in pks]
+    if not fixed_head:
+        row_context = _buttons_context(view, context)
+        heads = [
+            _row_head(shown, buttons, row_context, pk, row)
+            for shown, pk, row in zip(heads, pks, data, strict=True)
+        ]
+    out = ["".join(parts) for parts in zip(heads, *filled, repeat("</tr>"), strict=False)]
     return Markup("\n".join(out))
+
+
+def _shown_pk(pk):
+    return str(pk) if type(pk) is int else str(escape(pk))
+
+
+def _row_head(head, buttons, row_context, pk, row):
+    """`head` (the checkbox) and a row's buttons, some rendered for the row."""
+    shown_pk = _shown_pk(pk)
+    parts = [head, '<td class="list-buttons-column">']
+    for action, html in buttons:
+        if action is None:
+            parts.append(html.replace(PK, shown_pk))
+        else:
+            parts.append(str(action.render_ctx(row_context, pk, row)))
+    parts.append("</td>")
+    return "".join(parts)
 
 
 def _column(view, name, cell, editor, data, pks, csrf):
