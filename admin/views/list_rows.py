@@ -141,16 +141,17 @@ class Editor:
         return copy
 
     def __call__(self, pk, row, shown):
+        shown = escape(shown)
         if self.kind == "BooleanField":
             value = "1" if getattr(row, self.name) else ""
         elif self.kind in _KEY_TYPES:
             key = row.__data__.get(self.name)
-            value = "__None" if key is None else str(key)
+            value = "__None" if key is None else escape(key)
         else:
             value = shown
         return (
-            f'{self.head}{escape(pk)}{self.middle}data-value="{escape(value)}"'
-            f"{self.after_value}{escape(shown)}{self.tail}"
+            f'{self.head}{_shown_pk(pk)}{self.middle}data-value="{value}"'
+            f"{self.after_value}{shown}{self.tail}"
         )
 
 
