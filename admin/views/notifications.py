@@ -1,15 +1,17 @@
 """The bell: each user's web notifications (list, mark read, mark all read) and their
 channel choices per notification kind. Custom rules are in notification_rules.py."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from accord.admin.app import current_runtime
 from accord.admin.views.formatters import local_datetime
 from accord.admin.views.gate import GateMixin, current_user
 from accord.admin.views.lookups import parse_id
+from accord.admin.views.reference import held
 from accord.core import access, notifications
 from accord.core.services import ValidationError
 
@@ -104,8 +106,20 @@ class NotificationsView(GateMixin, BaseView):
         )
 
 
+def bell():
+    """The navbar bell as Markup: rendered once per process for each locale and number
+    shown (every page shows it; its template cost a fiftieth of a list page)."""
+    badge = unread_badge()
+    key = ("bell", str(get_locale()), url_for("notifications.index"), badge)
+    return held(
+        key,
+        lambda: Markup(render_template("accord/notifications/bell.html", accord_badge=badge)),
+    )
+
+
 def install(app):
     app.jinja_env.globals["accord_unread_badge"] = unread_badge
+    app.jinja_env.globals["accord_bell"] = bell
 
 
 def notifications_view():
