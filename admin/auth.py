@@ -26,6 +26,7 @@ from accord.admin.policy import declare
 from accord.admin.security import is_static_endpoint, wants_json
 from accord.core.compiled import sql_of
 from accord.core.models import User
+from accord.core.rows import fields_rows
 from accord.core.services import users
 
 __all__ = ["current_user", "current_accord_user", "init_auth", "safe_next", "unauthorized"]
@@ -74,7 +75,8 @@ def load_user(session_id):
     if not sep or not user_id.isdigit() or not version.isdigit():
         return None
     sql = sql_of("user by id", lambda key: User.select().where(User.id == key), -1)
-    user = next(iter(User.raw(sql, int(user_id))), None)
+    found = fields_rows(User, (), sql, (int(user_id),))  # every page: not through peewee
+    user = found[0] if found else None
     if user is None or not user.active or user.session_version != int(version):
         return None
     return SessionUser(user)
