@@ -6,8 +6,8 @@ column headers. At a million records that markup cost more than the rows and the
 queries together. Given the same user, locale, URL and reference data
 (accord.core.reference_data's counter) it comes out the same, so each process renders it
 once as a skeleton with holes and fills the holes on every request: the rows, the
-pager, the count, the bell, the per-stage counts and the task tabs (the macros of
-accord/list_holes.html), the CSRF token and the CSP nonce.
+pager, the count, the bell, the per-stage counts and the task tabs (the templates of
+accord/holes/, marked by accord/list_holes.html), the CSRF token and the CSP nonce.
 
 A page is rendered whole, as before, when the reference data has no counter (MySQL),
 messages are waiting to be flashed, or a filter's options come from elsewhere

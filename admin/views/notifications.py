@@ -118,7 +118,6 @@ def bell():
 
 
 def install(app):
-    app.jinja_env.globals["accord_unread_badge"] = unread_badge
     app.jinja_env.globals["accord_bell"] = bell
 
 

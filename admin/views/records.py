@@ -488,12 +488,9 @@ class DealView(DatasheetMixin, RecordView):
     column_sortable_list = ["name", "value", "hot", "estimated_close_date", "updated_at"]
     list_template = "accord/board_deal_list.html"
 
-    def stage_counts(self, search, filters):
-        """Per stage, how many of the listed deals (the list's search and filters)."""
-        return deal_list.stage_counts(self, search, filters)
-
     def stage_counts_html(self, search, filters):
-        """... as the badges above the list."""
+        """Per stage, how many of the listed deals (the list's search and filters), as
+        the badges above the list."""
         return deal_list.stage_counts_html(self, search, filters)
 
     def list_count(self, query, search=None, filters=None, ordered=None):
