@@ -23,7 +23,7 @@ from accord.core.models import Contact, utcnow
 PAGE_VIEWER = ContextVar("accord_page_viewer", default=None)
 # ... and what its cells repeat, worked out once a page: details_url's patterns (keyed
 # (endpoint, escaped); no lookup in flask.g per link), the owners' names (keyed
-# ("owner", id)) and whether the viewer sees every record ("sees all").
+# ("owner", id)) and the viewer's access.seer ("seer").
 PAGE_MEMO = ContextVar("accord_page_memo", default=None)
 
 
@@ -123,17 +123,14 @@ def link_to(record, label=None):
 
 
 def _may_see(record):
-    """access.can_see(viewer(), record), asking the policy once a page: a list links a
-    hundred records."""
+    """access.can_see(viewer(), record), the viewer's rules looked up once a page."""
     memo = PAGE_MEMO.get()
     if memo is None:
         return access.can_see(viewer(), record)
-    sees_all = memo.get("sees all")
-    if sees_all is None:
-        sees_all = memo["sees all"] = access.sees_all(viewer())
-    if sees_all:  # what can_see asks of such a viewer
-        return getattr(record, "deleted_at", None) is None
-    return access.can_see(viewer(), record)
+    sees = memo.get("seer")
+    if sees is None:
+        sees = memo["seer"] = access.seer(viewer())
+    return sees(record)
 
 
 _ID = "accordid0"  # word characters: url_for leaves them as they are
