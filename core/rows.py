@@ -85,7 +85,8 @@ def _plan(query):
     if type(query) is not ModelSelect or query._joins or len(query._from_list) != 1:
         return None
     model = query.model
-    if query._row_type is not None or query._from_list[0] is not model:
+    source = query._from_list[0]  # the model, or a node naming it (by_ids.ById)
+    if query._row_type is not None or getattr(source, "source_model", source) is not model:
         return None
     return _fields_plan(model, query._returning)
 

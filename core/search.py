@@ -29,6 +29,7 @@ from peewee import (
 )
 
 from accord.core import access, search_index
+from accord.core.by_ids import id_in
 from accord.core.db import database, is_sqlite
 from accord.core.models import Contact, Deal, Lead
 
@@ -205,7 +206,7 @@ def trgm_candidates(table, term, cap=None, memo=None):
 
 def _ids_of_companies(model, companies, limit):
     """Ids of `model` rows of these companies, at most `limit`."""
-    query = model.select(model.id).where(model.organization.in_(companies)).limit(limit)
+    query = model.select(model.id).where(id_in(model.organization, companies)).limit(limit)
     return [row[0] for row in query.tuples()]
 
 
@@ -242,7 +243,7 @@ def _trgm_where(kind, term, mode, memo=None):
     ids = memo[key]
     if ids is None:
         return None
-    return model.id.in_(ids) if ids else SQL("1 = 0")
+    return id_in(model.id, ids)
 
 
 def _walked(kind, term, mode):
@@ -339,7 +340,7 @@ def _find_among(user, kind, term, limit, ids):
     if not ids:
         return Hits(kind)
     query, model, _fields = QUERIES[kind](term, "contains")
-    query = access.visible(query.where(model.id.in_(ids)), user, model)
+    query = access.visible(query.where(id_in(model.id, ids)), user, model)
     starts = _name_starts(model, term)
     first = Case(None, [(starts, 0)], 1)
     # Sorted by expressions, so that the planner fetches the few rows by id.
@@ -430,7 +431,7 @@ def _fts_rare(user, kind, term, limit, ids):
     if not ids:
         return Hits(kind)
     model, _table, where = FTS_KINDS[kind]
-    query = model.select(model.id, model.name).where(model.id.in_(ids))
+    query = model.select(model.id, model.name).where(id_in(model.id, ids))
     if where is not None:
         query = query.where(where)
     found = list(access.visible(query, user, model).order_by(model.id.desc()))
@@ -516,6 +517,9 @@ class ListSearch:
     # False when `match_limit` left some of the index's matches out: the clause then
     # selects a subset of the matches (a lower bound for a count).
     complete: bool = True
+    # The clause ANDs `id IN (…)` (ids, or the index's matches) with the rest: the rows
+    # are best read by id (by_ids.read_by_id), not along another index of the table.
+    by_id: bool = False
 
 
 def list_clause(model, kind, text, extra=(), memo=None):
@@ -569,9 +573,10 @@ def list_search(model, kind, text, extra=(), memo=None, match_limit=None, dense=
         # its sort work on those, checked against the columns.
         ids = _memo(memo, ("key", kind, *probed), lambda: _list_ids(model, kind, probed))
         if ids is not None:
-            clause = (model.id.in_(ids) & clause) if ids else SQL("1 = 0")
+            clause = (id_in(model.id, ids) & clause) if ids else SQL("1 = 0")
             found.few = True
     found.clause = clause if clause is not None else SQL("1 = 1")
+    found.by_id = found.by_id and not extra
     return found
 
 
@@ -637,10 +642,12 @@ def _fts_clause(model, kind, expression, memo, match_limit, found, dense, terms)
     )
     if len(first) < CANDIDATES:
         ids = sorted(first, reverse=True)
-        return (model.id.in_(ids) if ids else SQL("1 = 0")), True
+        found.by_id = True
+        return id_in(model.id, ids), True
     fts = search_index.fts_table(table)
     sub = SQL(f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [expression])
     if not dense or not _is_dense(table, expression, first, memo):
+        found.by_id = True
         return model.id.in_(sub), False
     found.dense = True
     if match_limit is None:
@@ -648,6 +655,7 @@ def _fts_clause(model, kind, expression, memo, match_limit, found, dense, terms)
             return _walk_condition(model, table, terms), False
         # "+id": the IN list cannot drive the query, so a list page walks its sort index.
         return NodeList((SQL("+"), model.id), glue="").in_(sub), False
+    found.by_id = True
     if match_limit == EVERY_MATCH:
         return model.id.in_(sub), False  # a count: from the matches, no sort to spare
     # Whether the first match_limit are all of them is not asked: a dense term in an

@@ -579,3 +579,51 @@ def test_deal_counts_per_stage_are_the_sums_counts(w):
     assert deal_totals.counts(restricted, stage_ids) != narrow
     restricted.active = False
     assert deal_totals.counts(restricted, stage_ids) == {}
+
+
+def test_a_restricted_users_search_reads_its_matches_by_id(w, app, monkeypatch):
+    """A restricted user's contact search with more matches than the index lists by id:
+    on SQLite the count reads each match by its id (NOT INDEXED: not through the
+    is_organization index, then the row), and so does the page of the visible ones.
+    The rows are those the planner's own choice lists, and those the policy shows."""
+    from accord.admin.views import base as list_base
+
+    admin, restricted = w.users["A"], w.users["R"]
+    with write():
+        for n in range(6):
+            for owner in (restricted, admin, None):
+                records.create(admin, Contact, {"last_name": f"Byid{n} Quorra"}, owner=owner)
+    monkeypatch.setattr(search, "CANDIDATES", 4)  # 18 matches: the index's, not ids
+    client = app.test_client()
+    login(client, restricted.email)
+    statements = []
+    real = database.obj.execute_sql
+    monkeypatch.setattr(
+        database.obj,
+        "execute_sql",
+        lambda sql, params=None, *a, **k: (
+            statements.append((sql, params)) or real(sql, params, *a, **k)
+        ),
+    )
+
+    def shown():
+        response = client.get("/admin/contact/", query_string={"search": "Quorra"})
+        assert response.status_code == 200
+        return sorted(
+            map(int, re.findall(r"/admin/contact/details/\?id=(\d+)&amp;url=", text(response)))
+        )
+
+    by_id = shown()
+    read = [(sql, params) for sql, params in statements if "NOT INDEXED" in sql]
+    monkeypatch.setattr(list_base, "read_by_id", lambda query: query)
+    assert shown() == by_id
+    visible = access.visible(Contact.select(), restricted, Contact)
+    assert by_id == sorted(c.id for c in visible if "Quorra" in (c.last_name or ""))
+    assert len(by_id) == 12  # their own and nobody's
+    if not is_sqlite():
+        assert read == []
+        return
+    assert len(read) == 2  # the count, then the page
+    for sql, params in read:
+        plan = " ".join(r[-1] for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert "INTEGER PRIMARY KEY" in plan, plan
