@@ -7,6 +7,7 @@ from flask_babel import Babel
 from flask_babel import gettext as flask_gettext
 from flask_wtf.csrf import CSRFProtect
 
+from accord.admin import session_cookie
 from accord.core import i18n
 from accord.core import runtime as core_runtime
 from accord.core.config import Config
@@ -46,6 +47,7 @@ def create_app(config=None, runtime=None, extra_plugins=(), migrate=False):
         ACCORD_UPLOAD_DIR=str(config.ensure_home() / "uploads"),
     )
     app.extensions["accord"] = rt
+    app.session_interface = session_cookie.CheckedSessionInterface()
 
     _init_database(app)
     _init_i18n(app)
