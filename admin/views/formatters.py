@@ -41,16 +41,28 @@ def viewer():
 
 
 def _locale():
-    return getattr(viewer(), "locale", None) or "en"
+    return _zone()[0]
 
 
 def _timezone():
-    return getattr(viewer(), "timezone", None) or "UTC"
+    return _zone()[1]
+
+
+def _zone():
+    """(locale, time zone) of the viewer, worked out once a list page."""
+    memo = PAGE_MEMO.get()
+    zone = None if memo is None else memo.get("zone")
+    if zone is None:
+        user = viewer()
+        zone = (getattr(user, "locale", None) or "en", getattr(user, "timezone", None) or "UTC")
+        if memo is not None:
+            memo["zone"] = zone
+    return zone
 
 
 def local_datetime(value, format="medium"):
     try:
-        return i18n.format_datetime(value, _locale(), _timezone(), format=format)
+        return i18n.format_datetime(value, *_zone(), format=format)
     except Exception:  # an unknown zone or locale in a profile must not break a page
         return i18n.format_datetime(value, "en", "UTC", format=format)
 
@@ -160,6 +172,32 @@ def _details_pattern(endpoint, escaped=False):
 
 def record_link(view, context, model, name):
     return link_to(related(model, name))
+
+
+def link_cell(name):
+    """record_link for one column down a list page (list_rows): the links' patterns are
+    worked out once a column, not once a cell (the same markup: link_to's)."""
+    patterns = {}  # endpoint -> (before the id, after it), or None: no such view
+
+    def cell(row):
+        record = row.__rel__.get(name)  # prefetched
+        if record is None:
+            record = related(row, name)
+            if record is None:
+                return ""
+        shown = escape(str(record))
+        endpoint = endpoint_of(record)
+        if not endpoint or not _may_see(record):
+            return shown
+        if endpoint not in patterns:
+            pattern = _details_pattern(endpoint, escaped=True)
+            patterns[endpoint] = None if pattern is None else pattern.partition(_ID)[::2]
+        parts = patterns[endpoint]
+        if parts is None:
+            return shown
+        return Markup(f'<a href="{parts[0]}{int(record.id)}{parts[1]}">{shown}</a>')
+
+    return cell
 
 
 def linked(view, context, model, name):

@@ -85,6 +85,14 @@ def plain_cell(view, name, context):
     by_type, constants = {}, {}
     # Text shows as it is unless the view formats str (then through type_formatter).
     plain_text = not any(issubclass(str, kind) for kind in view.column_type_formatters)
+    if (
+        column_fmt is formatters.record_link
+        and plain_text
+        and not choices
+        and type_formatter(view, {}, Markup(""), name) is None
+    ):
+        # A link, or a name, shown as it comes (what `cell` below would return).
+        return formatters.link_cell(name)
 
     def cell(row):
         if column_fmt is not None:
@@ -252,7 +260,8 @@ def _render_rows(view, context, data, actions_enabled, csrf):
         for name, cell in zip(columns, cells, strict=True)
     ]
     # What comes before each row's cells: the checkbox and the buttons.
-    heads = [head.replace(PK, _shown_pk(pk)) for pk in pks]
+    around = head.split(PK)
+    heads = [_shown_pk(pk).join(around) for pk in pks]
     if not fixed_head:
         row_context = _buttons_context(view, context)
         heads = [
