@@ -53,9 +53,10 @@ def create_app(config=None, runtime=None, extra_plugins=(), migrate=False):
     _init_i18n(app)
     CSRFProtect(app)
 
-    from accord.admin import auth, policy, security, template_contexts, views
+    from accord.admin import auth, csrf_token, policy, security, template_contexts, views
 
     template_contexts.init_app(app)
+    csrf_token.init_app(app)
 
     security.init_security(app)
     auth.init_auth(app)

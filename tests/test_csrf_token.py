@@ -1,0 +1,43 @@
+"""admin.csrf_token: a session's signed CSRF token is signed once a minute, never shared
+between sessions, and still accepted by every form."""
+
+import itsdangerous.timed
+
+from accord.admin import csrf_token
+from accord.core.models import Lead
+from tests.auth_world import build_users
+from tests.web import csrf_token as token_on
+from tests.web import login, post
+
+
+def test_a_sessions_token_is_signed_once_a_minute_and_still_valid(app, rt, monkeypatch):
+    users = build_users()
+    client = app.test_client()
+    login(client, users.A.email)
+    first = token_on(client, "/admin/lead/new/")
+    # A later second: Flask-WTF alone would sign a different token (its timestamp).
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 10)
+    again = token_on(client, "/admin/lead/new/")
+    assert again == first
+
+    # Another session has a token of its own.
+    other = app.test_client()
+    login(other, users.M.email)
+    assert token_on(other, "/admin/lead/new/") != first
+
+    # The held token is the one the form posts, and it is accepted.
+    response = post(
+        client, "/admin/lead/new/", {"last_name": "Held Token"}, token_from="/admin/lead/new/"
+    )
+    assert response.status_code == 302
+    assert Lead.select().where(Lead.last_name == "Held Token").count() == 1
+
+    # A minute on, the token is signed anew (and the new one is held).
+    real_monotonic = csrf_token.time.monotonic
+    monkeypatch.setattr(
+        csrf_token.time, "monotonic", lambda: real_monotonic() + csrf_token.SIGNED_SECONDS + 1
+    )
+    renewed = token_on(client, "/admin/lead/new/")
+    assert renewed != first
+    assert token_on(client, "/admin/lead/new/") == renewed
