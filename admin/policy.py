@@ -31,8 +31,15 @@ def enforce(app):
     from accord.admin.auth import current_accord_user, is_static_endpoint, unauthorized
     from accord.core import access
 
+    endpoints = []  # worked out at the first request: every view is registered by then
+
     def admin_view_endpoints():
-        return {view.endpoint for admin in app.extensions.get("admin", []) for view in admin._views}
+        if not endpoints:
+            views = {
+                view.endpoint for admin in app.extensions.get("admin", []) for view in admin._views
+            }
+            endpoints.append(frozenset(views))
+        return endpoints[0]
 
     @app.before_request
     def _enforce_declared_policy():

@@ -289,3 +289,23 @@ def test_a_filled_page_leaves_no_cycle_holding_its_rows(client, boss, url):
         gc.garbage.clear()
         gc.enable()
     assert left == []
+
+
+def test_a_role_change_shows_at_once_in_the_actions(app, boss):
+    """Bulk actions, row buttons and the list's arguments are held per user; a user's
+    new role (reference data) shows on the next page."""
+    ann = make_user("Ann", "normal")
+    with write():
+        records.create(ann, Lead, {"last_name": "Anns own"}, owner=ann.id)
+    client = app.test_client()
+    login(client, ann.email)
+    bulk_delete = "modelActions.execute('delete')"
+    row_delete = 'action="/admin/lead/delete/"'
+    for _ in range(2):
+        html = page(client, "/admin/lead/?sort=0")
+        assert bulk_delete in html and row_delete in html
+    with write():
+        User.update(role="restricted").where(User.id == ann.id).execute()
+    html = page(client, "/admin/lead/?sort=0")
+    assert bulk_delete not in html and row_delete not in html
+    assert "Anns own" in html  # still listed: only what may be done with it changed

@@ -97,6 +97,12 @@ def by_expression(ordering):
     return Ordering(node, ordering.direction, ordering.collation, ordering.nulls)
 
 
+def _view_args_tuple(args):
+    """ViewArgs' fields in order, as a tuple to hold (the filters as a tuple too)."""
+    filters = None if args.filters is None else tuple(args.filters)
+    return (args.page, args.page_size, args.sort, args.sort_desc, args.search, filters)
+
+
 def clean_text(value, limit=MAX_TEXT):
     """User text bound for a query: bounded, without NUL or control characters (which
     PostgreSQL refuses with an error, and no one types)."""
@@ -682,7 +688,37 @@ class AccessModelView(GateMixin, ModelView):
 
     # List parameters: an allowlist (SECURITY C15) -------------------------------------
 
+    def get_actions_list(self):
+        """Upstream's bulk actions, held per user and locale: they follow the user's
+        rights (users are reference data) and their labels the locale."""
+        if not has_request_context():
+            return super().get_actions_list()
+        key = ("bulk actions", self.endpoint, current_user().id, str(get_locale()))
+        actions, confirmations = held(key, lambda: super(AccessModelView, self).get_actions_list())
+        return list(actions), dict(confirmations)
+
+    def get_list_row_actions(self):
+        """Upstream's row actions (stateless templates), held like get_actions_list."""
+        if not has_request_context():
+            return super().get_list_row_actions()
+        key = ("row actions", self.endpoint, current_user().id, str(get_locale()))
+        return list(held(key, lambda: tuple(super(AccessModelView, self).get_list_row_actions())))
+
     def _get_list_extra_args(self):
+        """The list's arguments, checked (400 for any it does not take). Without filter
+        arguments they follow from the URL and the view (its columns, reference data):
+        held per URL; a filter's value may be flashed as mistyped, so those are parsed
+        per request."""
+        if any(_FILTER_ARG.fullmatch(key) for key in request.args):
+            return self._parse_list_args()
+        key = ("list args", self.endpoint, request.full_path)
+        page, page_size, sort, desc, search, filters = held(
+            key, lambda: _view_args_tuple(self._parse_list_args())
+        )
+        filters = None if filters is None else list(filters)
+        return ViewArgs(page, page_size, sort, desc, search, filters, extra_args={})
+
+    def _parse_list_args(self):
         for key in request.args:
             if key in LIST_ARGS:
                 continue
