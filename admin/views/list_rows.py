@@ -17,6 +17,7 @@ from flask_admin.model import template as row_templates
 from flask_admin.tools import rec_getattr
 from flask_babel import get_locale
 from markupsafe import Markup, escape
+from peewee import FieldAccessor
 
 from accord.admin.views import formatters
 from accord.admin.views.reference import held
@@ -63,6 +64,9 @@ class _Stub:
         self.id = pk
 
 
+_UNKNOWN = object()  # a type not looked up yet
+
+
 def type_formatter(view, memo, value, name):
     """The column type formatter for `value`'s type (looked up once per type)."""
     kind = type(value)
@@ -94,8 +98,13 @@ def plain_cell(view, name, context):
         # A link, or a name, shown as it comes (what `cell` below would return).
         return formatters.link_cell(name)
 
+    # A plain column: its accessor reads the row's data, and so can the cell.
+    plain = column_fmt is None and type(vars(view.model).get(name)) is FieldAccessor
+
     def cell(row):
-        if column_fmt is not None:
+        if plain:
+            value = row.__data__.get(name)
+        elif column_fmt is not None:
             value = column_fmt(view, context, row, name)
         elif dotted:
             value = rec_getattr(row, name)
@@ -114,7 +123,9 @@ def plain_cell(view, name, context):
                     shown = str(shown)  # a lazy translation: translate it now, once
                 constants[value] = shown
             return constants[value]
-        fmt = type_formatter(view, by_type, value, name)
+        fmt = by_type.get(type(value), _UNKNOWN)
+        if fmt is _UNKNOWN:
+            fmt = type_formatter(view, by_type, value, name)
         return fmt(view, value, name) if fmt is not None else value
 
     return cell
