@@ -23,7 +23,9 @@ _SIGNED = {}  # (raw token, secret key) -> (time.monotonic() when held, signed t
 def init_app(app):
     @app.before_request
     def _signed_already():
-        if is_static_endpoint(request.endpoint):
+        # Only for pages: a POST may start a fresh session (login, logout) before it
+        # renders anything, and its form must carry the new session's token.
+        if request.method not in ("GET", "HEAD") or is_static_endpoint(request.endpoint):
             return
         name = _field_name()
         key = _key(name)

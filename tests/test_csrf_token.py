@@ -41,3 +41,19 @@ def test_a_sessions_token_is_signed_once_a_minute_and_still_valid(app, rt, monke
     renewed = token_on(client, "/admin/lead/new/")
     assert renewed != first
     assert token_on(client, "/admin/lead/new/") == renewed
+
+
+def test_a_post_that_starts_a_fresh_session_renders_its_own_token(app, rt):
+    """Login clears the session (SECURITY A4): a form rendered by a POST is never given
+    the token held for the session before."""
+    users = build_users()
+    client = app.test_client()
+    first = token_on(client, "/login")
+    wrong = {"email": users.A.email, "password": "not the password", "csrf_token": first}
+    page = client.post("/login", data=wrong).get_data(as_text=True)
+    assert first in page  # the same session: the same token, re-rendered
+    assert login(client, users.A.email).status_code == 302
+    after = token_on(client, "/admin/lead/new/")
+    assert after != first  # the fresh session's own token
+    response = post(client, "/admin/lead/new/", {"last_name": "Fresh"}, token_from="/admin/")
+    assert response.status_code == 302
