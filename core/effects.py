@@ -1,8 +1,5 @@
 """Idempotency keys for side effects: a retried job does its effect once."""
 
-from peewee import IntegrityError
-
-from accord.core.db import database
 from accord.core.models import Effect
 
 
@@ -13,12 +10,12 @@ def once(key):
     or roll back together. For effects outside the database (an email, a webhook), pass
     the key on to the receiver as well.
     """
-    try:
-        with database.atomic():  # a savepoint: a duplicate must not poison the outer one
-            Effect.create(key=key)
-    except IntegrityError:
-        return False
-    return True
+    # INSERT … ON CONFLICT DO NOTHING (OR IGNORE, IGNORE): a duplicate is no error, so
+    # it cannot poison the outer transaction, and no savepoint is needed around it (on
+    # PostgreSQL two round trips fewer per effect). A concurrent insert of the same key
+    # waits for the other transaction, as the unique index did before.
+    inserted = Effect.insert(key=key).on_conflict_ignore().as_rowcount().execute()
+    return inserted == 1
 
 
 def done(key):

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import traceback
 
-from accord.core.db import write
+from accord.core.db import database, write
 from accord.core.events import Event
 from accord.core.models import OutboxEvent, utcnow
 
@@ -20,6 +20,11 @@ MAX_ATTEMPTS = 8
 
 def claim(event_id, lease_seconds=LEASE_SECONDS):
     """Take one row for this worker; False if another worker holds it or it is finished."""
+    return _claimed(event_id, lease_seconds) is not None
+
+
+def _claimed(event_id, lease_seconds):
+    """The row taken for this worker (as the claim left it), or None."""
     now = utcnow()
     claimable = (OutboxEvent.status == "pending") & (
         OutboxEvent.lease_until.is_null() | (OutboxEvent.lease_until <= now)
@@ -30,7 +35,11 @@ def claim(event_id, lease_seconds=LEASE_SECONDS):
         attempts=OutboxEvent.attempts + 1,
     ).where((OutboxEvent.id == event_id) & claimable)
     with write():
-        return query.execute() == 1
+        if database.returning_clause:  # PostgreSQL: the row comes back with the claim
+            return next(iter(query.returning(OutboxEvent).execute()), None)
+        if query.execute() != 1:
+            return None
+    return OutboxEvent.get_by_id(event_id)
 
 
 def backoff(attempts):
@@ -40,9 +49,9 @@ def backoff(attempts):
 def process(runtime, event_id, lease_seconds=None):
     """Deliver one event to every `accord_event` hook. Returns the row's new status."""
     lease = lease_seconds or runtime.config.extra.get("outbox_lease_seconds", LEASE_SECONDS)
-    if not claim(event_id, lease):
+    row = _claimed(event_id, lease)
+    if row is None:
         return None
-    row = OutboxEvent.get_by_id(event_id)
     if row.attempts > MAX_ATTEMPTS:
         # It keeps killing its worker (no exception reached us): stop handing it out.
         with write():

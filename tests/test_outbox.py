@@ -216,3 +216,39 @@ def test_an_event_that_keeps_killing_its_worker_ends_dead(rt):
     assert outbox.process(rt, row.id) == "dead"
     row = OutboxEvent.get_by_id(row.id)
     assert row.status == "dead" and "gave up" in row.last_error
+
+
+def statements_of(monkeypatch, work):
+    from accord.core.db import database
+
+    seen = []
+    real = database.obj.execute_sql
+    monkeypatch.setattr(
+        database.obj, "execute_sql", lambda sql, *a, **k: seen.append(sql) or real(sql, *a, **k)
+    )
+    result = work()
+    monkeypatch.undo()
+    return result, seen
+
+
+def test_an_event_is_read_with_its_claim_where_the_database_returns_rows(rt, hooks, monkeypatch):
+    """PostgreSQL: UPDATE … RETURNING, one round trip for the claim and the row; else the
+    row is read after its claim. Either way the hooks get the event as claimed."""
+    from accord.core.db import database
+
+    row = pending_row(type="test.returned", payload={"n": 1})
+    status, seen = statements_of(monkeypatch, lambda: outbox.process(rt, row.id))
+    assert status == "done" and hooks.seen == [row.id]
+    reads = [s for s in seen if s.startswith("SELECT") and '"outbox_event"' in s]
+    assert len(reads) == (0 if database.returning_clause else 1)
+    assert reload(row).attempts == 1
+
+
+def test_a_key_costs_no_savepoint(rt, monkeypatch):
+    with write():
+        (first, again), seen = statements_of(
+            monkeypatch, lambda: (effects.once("k:1"), effects.once("k:1"))
+        )
+    assert (first, again) == (True, False)
+    assert not any("SAVEPOINT" in s.upper() for s in seen)
+    assert Effect.select().where(Effect.key == "k:1").count() == 1
