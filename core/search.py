@@ -719,6 +719,10 @@ def search(user, text, limit=DEFAULT_LIMIT, kinds=KINDS):
             rare[table] = trgm_candidates(table, term, memo=memo)
         if rare[table] is None:
             found[kind] = _find(user, kind, term, limit, memo)
+        elif kind == "company" and memo.get(("companies", term)) == []:
+            # No company among the candidates (the contact probe tells them apart): no
+            # query to learn that none matches (a person's email, a phone number).
+            found[kind] = Hits(kind)
         else:
             found[kind] = _find_among(user, kind, term, limit, rare[table])
     return found

@@ -380,6 +380,28 @@ def test_deal_candidates_reuse_the_companies_of_the_contact_probe(w, monkeypatch
             assert capped == search.trgm_candidates("deal", term, cap=cap), (term, cap)
 
 
+def test_no_company_query_when_the_probe_found_no_company(w, monkeypatch):
+    """PostgreSQL's global search: when the contact probe's candidates hold no company,
+    no company can match and none is asked for; a company among them is still found."""
+    trigram_engine(monkeypatch)
+    admin = w.users["A"]
+    person = records.create(admin, Contact, {"last_name": "Qvist", "email": "q.qvist@qv.test"})
+    company = w.record("company", "N3")
+    records.update(admin, company, {"email": "office@qvcorp.test"})
+    asked = []
+    real = search._find_among
+    monkeypatch.setattr(
+        search, "_find_among", lambda user, kind, *a: asked.append(kind) or real(user, kind, *a)
+    )
+    found = search.search(admin, "q.qvist@qv.test")
+    assert [r.id for r in found["contact"].records] == [person.id]
+    assert found["company"].records == [] and "company" not in asked and "contact" in asked
+    asked.clear()
+    found = search.search(admin, "office@qvcorp.test")
+    assert [r.id for r in found["company"].records] == [company.id]
+    assert "company" in asked
+
+
 @pytest.mark.parametrize("cap", [5000, 1])
 def test_trigram_order_names_starting_first_then_newest(w, monkeypatch, cap):
     """PostgreSQL's global search: names that start with the text first, by the lowered
